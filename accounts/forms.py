@@ -1,0 +1,90 @@
+from django import forms
+
+from .models import User
+from .validators import timezone_names, validate_timezone
+
+
+class SignupForm(forms.Form):
+    """The extra sign-up fields allauth adds to its own (email, passwords).
+
+    ``timezone`` is a hidden field that ``static/js/timezone.js`` fills with the
+    browser's zone (``Intl.DateTimeFormat().resolvedOptions().timeZone``).
+    """
+
+    name = forms.CharField(
+        max_length=150,
+        label="Your name",
+        widget=forms.TextInput(attrs={"autocomplete": "name", "placeholder": "Ada Lovelace"}),
+    )
+    timezone = forms.CharField(
+        required=False, widget=forms.HiddenInput(attrs={"data-browser-timezone": "true"})
+    )
+
+    field_order = ["name"]
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Please tell us your name.")
+        return name
+
+    def clean_timezone(self) -> str:
+        # The visitor cannot see or fix this field, so an unknown value falls
+        # back to UTC (editable later in the settings) instead of an error.
+        value = self.cleaned_data.get("timezone", "").strip()
+        try:
+            validate_timezone(value)
+        except forms.ValidationError:
+            return "UTC"
+        return value
+
+    def signup(self, request, user: User) -> None:
+        """Called by allauth once the user row exists."""
+        user.name = self.cleaned_data["name"]
+        user.timezone = self.cleaned_data["timezone"]
+        user.save(update_fields=["name", "timezone"])
+
+
+class TimezoneInput(forms.TextInput):
+    """A text input backed by a <datalist> of every zone: type to search."""
+
+    template_name = "accounts/widgets/timezone_input.html"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"list": "timezone-options", "autocomplete": "off", **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["timezone_names"] = timezone_names()
+        return context
+
+
+class AccountSettingsForm(forms.ModelForm):
+    """Name, date of birth, LinkedIn, time zone and avatar of the signed-in user.
+
+    Validation lives on the model fields (see ``accounts/validators.py``); a
+    ModelForm runs it all before anything is saved.
+    """
+
+    class Meta:
+        model = User
+        fields = ["name", "date_of_birth", "linkedin_url", "timezone", "avatar"]
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "linkedin_url": forms.URLInput(
+                attrs={"placeholder": "https://www.linkedin.com/in/your-name"}
+            ),
+            "timezone": TimezoneInput(),
+            "avatar": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        }
+        help_texts = {
+            "timezone": "Times across the site are shown in this zone. Start typing to search.",
+            "avatar": "JPEG, PNG or WebP, at most 2 MB.",
+            "linkedin_url": "Optional. Must be an https://linkedin.com address.",
+        }
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Please tell us your name.")
+        return name

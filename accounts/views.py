@@ -1,0 +1,28 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import redirect, render
+
+from .forms import AccountSettingsForm
+
+
+@login_required
+def account_settings(request):
+    """The signed-in user's own details. Nothing is saved unless every field is valid."""
+    user = request.user
+    previous_avatar = user.avatar.name
+    if request.method == "POST":
+        form = AccountSettingsForm(request.POST, request.FILES, instance=user)
+        if form.is_valid():
+            with transaction.atomic():
+                form.save()
+                if previous_avatar and previous_avatar != user.avatar.name:
+                    # The file goes only once the row no longer points at it.
+                    storage = user.avatar.storage
+                    transaction.on_commit(lambda: storage.delete(previous_avatar))
+            messages.success(request, "Your settings were saved.")
+            return redirect("accounts:settings")
+        messages.error(request, "Nothing was saved: please correct the fields marked below.")
+    else:
+        form = AccountSettingsForm(instance=user)
+    return render(request, "accounts/settings.html", {"form": form})

@@ -1,0 +1,25 @@
+"""Test settings: the real settings, with the few overrides tests need.
+
+Everything else (DATABASE_URL, CELERY_BROKER_URL, REDIS_URL) still comes from
+the environment, so `.ci/run` runs this same suite on PostgreSQL and Redis.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "1")
+
+from mentorship.settings import *  # noqa: F403
+from mentorship.settings import VAR_DIR
+
+# Hashing strength is not under test; speed is.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run in the test's process and their errors fail the test; tests that
+# need a real worker start one against the configured broker.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+MEDIA_ROOT = VAR_DIR / "test-media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,1 @@
+"""Session types, availability, sessions, notifications and calendar connections (later issues)."""
