@@ -20,6 +20,13 @@ def avatar_upload_to(user: "User", filename: str) -> str:
     return f"avatars/{uuid.uuid4().hex}{suffix}"
 
 
+class HttpsURLField(models.URLField):
+    """A URLField whose form field assumes https:// when the scheme is left out."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -58,7 +65,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("email address", unique=True)
     name = models.CharField(max_length=150)
     date_of_birth = models.DateField(blank=True, null=True, validators=[validate_not_in_future])
-    linkedin_url = models.URLField(
+    linkedin_url = HttpsURLField(
         "LinkedIn profile", blank=True, max_length=300, validators=[validate_linkedin_url]
     )
     timezone = models.CharField(

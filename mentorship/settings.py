@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.forms",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -95,6 +96,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets may use project templates (templates/accounts/widgets/…).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database -----------------------------------------------------------------
 # SQLite by default (a file under the git-ignored var/), PostgreSQL via DATABASE_URL.
@@ -208,9 +212,10 @@ USE_TZ = True
 # --- Static and media files ---------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "staticfiles")
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 MEDIA_URL = "media/"
-MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
+MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Uploaded avatars are served by Django itself unless a front proxy serves MEDIA_ROOT.
 SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=True)
 STORAGES = {

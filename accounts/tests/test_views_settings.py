@@ -1,0 +1,172 @@
+"""The account settings page: every field validated, nothing saved unless all valid."""
+
+import datetime
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from .conftest import image_upload
+from .factories import UserFactory
+
+URL = "/accounts/settings/"
+
+
+def valid_data(**overrides):
+    return {
+        "name": "Ada King",
+        "date_of_birth": "1990-12-10",
+        "linkedin_url": "https://www.linkedin.com/in/ada",
+        "timezone": "Asia/Kolkata",
+        **overrides,
+    }
+
+
+@pytest.mark.django_db
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={URL}"
+
+
+@pytest.mark.django_db
+def test_page_shows_own_details_only(client, user):
+    other = UserFactory(name="Someone Else")
+    client.force_login(user)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert user.email in response.text
+    assert other.email not in response.text
+    assert 'list="timezone-options"' in response.text
+    assert '<option value="Europe/Berlin">' in response.text
+
+
+@pytest.mark.django_db
+def test_valid_edit_saves_everything_and_confirms(client, user):
+    client.force_login(user)
+    response = client.post(URL, valid_data(avatar=image_upload()), follow=True)
+    assert "Your settings were saved." in response.text
+    user.refresh_from_db()
+    assert user.name == "Ada King"
+    assert user.date_of_birth == datetime.date(1990, 12, 10)
+    assert user.linkedin_url == "https://www.linkedin.com/in/ada"
+    assert user.timezone == "Asia/Kolkata"
+    assert user.avatar.name.startswith("avatars/")
+    assert user.avatar.name.endswith(".png")
+    # Pages now render in the new zone.
+    assert "Times are shown in <strong>Asia/Kolkata</strong>" in response.text
+
+
+@pytest.mark.django_db
+def test_avatar_can_be_removed(client, user, django_capture_on_commit_callbacks):
+    client.force_login(user)
+    client.post(URL, valid_data(avatar=image_upload()))
+    user.refresh_from_db()
+    stored = Path(user.avatar.path)
+    assert stored.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, valid_data(**{"avatar-clear": "on"}))
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert not user.avatar
+    assert not stored.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("timezone", "Mars/Olympus_Mons", "is not a known time zone"),
+        ("timezone", "", "This field is required."),
+        ("name", "  ", "This field is required."),
+        ("linkedin_url", "http://www.linkedin.com/in/ada", "must start with https://"),
+        ("linkedin_url", "https://linkedin.com.evil.example/in/ada", "must point to linkedin.com"),
+        ("linkedin_url", "https://example.com/in/ada", "must point to linkedin.com"),
+        ("linkedin_url", "not a url", "Enter a valid URL."),
+        ("date_of_birth", "31/31/1990", "Enter a valid date."),
+    ],
+)
+def test_invalid_field_is_explained_and_nothing_saved(client, user, field, value, message):
+    client.force_login(user)
+    before = (user.name, user.timezone, user.date_of_birth, user.linkedin_url)
+    response = client.post(URL, valid_data(**{field: value}))
+    assert response.status_code == 200
+    assert message in response.text
+    assert "Nothing was saved" in response.text
+    user.refresh_from_db()
+    assert (user.name, user.timezone, user.date_of_birth, user.linkedin_url) == before
+
+
+@pytest.mark.django_db
+def test_future_birth_date_is_refused(client, user):
+    client.force_login(user)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = client.post(URL, valid_data(date_of_birth=tomorrow.isoformat()))
+    assert response.status_code == 200
+    assert "The date of birth cannot be in the future." in response.text
+    user.refresh_from_db()
+    assert user.date_of_birth is None
+    assert user.name == "Ada Lovelace"
+
+
+@pytest.mark.django_db
+def test_non_image_avatar_is_refused(client, user):
+    client.force_login(user)
+    fake = SimpleUploadedFile("avatar.png", b"<?php echo 'not an image'; ?>", "image/png")
+    response = client.post(URL, valid_data(avatar=fake))
+    assert response.status_code == 200
+    assert "Upload a valid image" in response.text or "not a picture we can read" in response.text
+    user.refresh_from_db()
+    assert not user.avatar
+    assert user.name == "Ada Lovelace"
+
+
+@pytest.mark.django_db
+def test_gif_avatar_is_refused(client, user):
+    client.force_login(user)
+    gif = image_upload(name="avatar.gif", image_format="GIF", content_type="image/gif")
+    response = client.post(URL, valid_data(avatar=gif))
+    assert response.status_code == 200
+    assert "Pictures must be JPEG, PNG or WebP" in response.text
+    user.refresh_from_db()
+    assert not user.avatar
+
+
+@pytest.mark.django_db
+def test_oversized_avatar_is_refused(client, user):
+    client.force_login(user)
+    # A real, valid PNG of noise that is larger than 2 MB.
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (1000, 1000), os.urandom(3_000_000)).save(buffer, format="PNG")
+    assert buffer.tell() > 2 * 1024 * 1024
+    big = SimpleUploadedFile("big.png", buffer.getvalue(), content_type="image/png")
+    response = client.post(URL, valid_data(avatar=big))
+    assert response.status_code == 200
+    assert "the limit is 2 MB" in response.text
+    user.refresh_from_db()
+    assert not user.avatar
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("image_format", "suffix"), [("JPEG", "jpg"), ("WEBP", "webp")])
+def test_jpeg_and_webp_avatars_are_accepted(client, user, image_format, suffix):
+    client.force_login(user)
+    upload = image_upload(name=f"me.{suffix}", image_format=image_format, content_type="image/x")
+    response = client.post(URL, valid_data(avatar=upload))
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.avatar.name.endswith(f".{suffix}")
+
+
+@pytest.mark.django_db
+def test_settings_cannot_touch_other_columns(client, user):
+    client.force_login(user)
+    client.post(URL, valid_data(is_staff="on", is_superuser="on", email="x@example.com"))
+    user.refresh_from_db()
+    assert not user.is_staff
+    assert not user.is_superuser
+    assert user.email == "ada@example.com"
