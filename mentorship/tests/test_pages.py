@@ -11,7 +11,6 @@ from django.urls import path
 from django.utils import timezone
 
 from accounts.middleware import TimezoneMiddleware
-
 from accounts.tests.factories import UserFactory
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -68,8 +67,8 @@ def test_staff_navbar_links_to_admin(client):
 
 @pytest.mark.django_db
 def test_every_response_carries_the_content_security_policy(client):
-    for path in ("/", "/accounts/login/", "/healthz", "/no-such-page/"):
-        policy = client.get(path)["Content-Security-Policy"]
+    for url in ("/", "/accounts/login/", "/healthz", "/no-such-page/"):
+        policy = client.get(url)["Content-Security-Policy"]
         assert "default-src 'self'" in policy
         assert "script-src 'self'" in policy
         assert "unsafe-inline" not in policy
