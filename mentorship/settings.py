@@ -236,7 +236,8 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Email ------------------------------------------------------------------------
-# EMAIL_URL: smtp://user:password@host:587 (+ ?ssl / submission:// for TLS),
+# EMAIL_URL: smtp://host:25, smtp+tls://user:password@host:587 (STARTTLS),
+# smtp+ssl://user:password@host:465,
 # consolemail:// or dummymail://. Debug prints mail to the console by default.
 EMAIL_CONFIG = env.email_url(
     "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
