@@ -8,11 +8,14 @@ them, with the reason, except when ``MENTORSHIP_REQUIRE_SERVICES=1`` (set by
 import os
 import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-ARTIFACTS_DIR = Path(__file__).resolve().parent / "test-artifacts"
+PROJECT_DIR = Path(__file__).resolve().parent
+ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
 
 
 def service_missing(reason: str) -> None:
@@ -56,6 +59,30 @@ def redis_url() -> str:
     except redis.RedisError as error:
         service_missing(f"Redis is not reachable at {url}: {error}")
     return url
+
+
+@pytest.fixture
+def run_django():
+    """Runs Python in a fresh process with the project's settings and a clean
+    environment, so settings are read exactly as a deployment would read them."""
+
+    def run(code: str, env: dict[str, str], settings_module: str = "mentorship.settings"):
+        base = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "REDIS_URL", "EMAIL_URL"))
+        }
+        base["DJANGO_SETTINGS_MODULE"] = settings_module
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=PROJECT_DIR,
+            env={**base, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    return run
 
 
 # --- Browser -------------------------------------------------------------------
