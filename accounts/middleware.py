@@ -1,4 +1,5 @@
 import zoneinfo
+from urllib.parse import unquote
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -10,7 +11,8 @@ TIMEZONE_COOKIE = "tz"
 
 def timezone_from_cookie(request) -> str | None:
     """The browser's zone, as ``static/js/timezone.js`` stored it, if valid."""
-    value = request.COOKIES.get(TIMEZONE_COOKIE, "")
+    # timezone.js stores the name URL-encoded ("Europe%2FBerlin").
+    value = unquote(request.COOKIES.get(TIMEZONE_COOKIE, ""))
     try:
         validate_timezone(value)
     except ValidationError:

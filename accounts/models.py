@@ -110,3 +110,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         words = [word for word in self.name.split() if word]
         letters = "".join(word[0] for word in words[:2]) if words else self.email[:1]
         return letters.upper()
+
+
+def display_name(user: User) -> str:
+    """How allauth names a user in messages ("Signed in as …"): no email shown."""
+    return user.name or user.email

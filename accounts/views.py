@@ -23,6 +23,9 @@ def account_settings(request):
             messages.success(request, "Your settings were saved.")
             return redirect("accounts:settings")
         messages.error(request, "Nothing was saved: please correct the fields marked below.")
+        # is_valid() copied the rejected values onto request.user (the form's
+        # instance); the rest of the page must show what is actually saved.
+        user.refresh_from_db()
     else:
         form = AccountSettingsForm(instance=user)
     return render(request, "accounts/settings.html", {"form": form})

@@ -153,13 +153,13 @@ def test_account_settings_save_and_reject_a_future_birth_date(page, screenshot):
         "Nothing was saved: please correct the fields marked below."
     )
     expect(page.get_by_text("The date of birth cannot be in the future.")).to_be_visible()
+    screenshot("settings-error")
     user.refresh_from_db()
     assert user.name == "Grace Brewster Hopper"
     assert user.date_of_birth is None
     # The page around the form still shows what is stored, not the rejected input.
     expect(navbar(page).locator("#account-menu")).to_contain_text("Grace")
     expect(page.locator("main .card .fw-semibold").first).to_have_text("Grace Brewster Hopper")
-    screenshot("settings-error")
 
 
 @pytest.mark.browser
