@@ -102,6 +102,17 @@ def test_invalid_field_is_explained_and_nothing_saved(client, user, field, value
 
 
 @pytest.mark.django_db
+def test_rejected_form_page_shows_the_saved_name_elsewhere(client, user):
+    client.force_login(user)
+    response = client.post(URL, valid_data(name="Rejected Name", timezone="Bad/Zone"))
+    assert response.status_code == 200
+    # The field keeps what was typed; the navbar and header show what is saved.
+    assert 'value="Rejected Name"' in response.text
+    assert '<div class="fw-semibold">Ada Lovelace</div>' in response.text
+    assert "<span>Ada</span>" in response.text
+
+
+@pytest.mark.django_db
 def test_future_birth_date_is_refused(client, user):
     client.force_login(user)
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)

@@ -108,6 +108,13 @@ def test_anonymous_times_follow_the_browser_cookie(client):
 
 
 @pytest.mark.django_db
+def test_anonymous_cookie_as_the_browser_writes_it(client):
+    # static/js/timezone.js stores the zone URL-encoded.
+    client.cookies["tz"] = "America%2FSao_Paulo"
+    assert "Times are shown in <strong>America/Sao_Paulo</strong>" in client.get("/").text
+
+
+@pytest.mark.django_db
 def test_anonymous_with_a_bad_cookie_gets_utc(client):
     client.cookies["tz"] = "Not/AZone"
     assert "Times are shown in <strong>UTC</strong>" in client.get("/").text
