@@ -13,6 +13,8 @@ def timezone_from_cookie(request) -> str | None:
     """The browser's zone, as ``static/js/timezone.js`` stored it, if valid."""
     # timezone.js stores the name URL-encoded ("Europe%2FBerlin").
     value = unquote(request.COOKIES.get(TIMEZONE_COOKIE, ""))
+    if not value:
+        return None
     try:
         validate_timezone(value)
     except ValidationError:

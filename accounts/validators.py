@@ -14,18 +14,25 @@ AVATAR_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 
 
 @lru_cache(maxsize=1)
+def known_timezones() -> frozenset[str]:
+    """Every IANA zone name this machine knows. Cached: the lookup reads the
+    zone files on disk, and the time-zone middleware asks on every request."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+@lru_cache(maxsize=1)
 def timezone_names() -> list[str]:
-    """Every IANA zone name this machine knows, sorted (legacy aliases excluded)."""
+    """The zones offered in pickers, sorted (legacy aliases left out)."""
     regional = sorted(
         name
-        for name in zoneinfo.available_timezones()
+        for name in known_timezones()
         if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
     )
     return [*regional, "UTC"]
 
 
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in known_timezones():
         raise ValidationError(
             "“%(value)s” is not a known time zone. Choose one from the list, e.g. Europe/Berlin.",
             code="invalid_timezone",

@@ -1,0 +1,124 @@
+"""Runs gunicorn on a free loopback port for the HTTP half of the benchmark."""
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+HOST = "127.0.0.1"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class ServerError(RuntimeError):
+    pass
+
+
+def free_port(host: str = HOST) -> int:
+    """A port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_ready(
+    process: subprocess.Popen, port: int, path: str, log_path: Path, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    last_error = "no answer yet"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerError(
+                f"gunicorn exited with status {process.returncode} before it was ready:\n"
+                + log_path.read_text(errors="replace")[-4000:]
+            )
+        connection = http.client.HTTPConnection(HOST, port, timeout=2)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            if response.status == 200:
+                return
+            last_error = f"HTTP {response.status}"
+        except (OSError, http.client.HTTPException) as error:
+            last_error = f"{type(error).__name__}: {error}"
+        finally:
+            connection.close()
+        time.sleep(0.1)
+    raise ServerError(
+        f"gunicorn did not answer {path} within {timeout:.0f}s ({last_error}):\n"
+        + log_path.read_text(errors="replace")[-4000:]
+    )
+
+
+def _stop(process: subprocess.Popen, grace: float = 10.0) -> None:
+    if process.poll() is not None:
+        return
+    # SIGTERM is gunicorn's graceful shutdown; the arbiter stops its workers.
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        # The whole session: the arbiter and any worker it left behind.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=grace)
+
+
+@contextlib.contextmanager
+def gunicorn(
+    *,
+    settings_module: str = "benchmarks.settings",
+    workers: int = 2,
+    ready_path: str = "/healthz",
+    startup_timeout: float = 30.0,
+) -> Iterator[int]:
+    """Start gunicorn with ``workers`` workers; yields its port; always stops it."""
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module}
+    with tempfile.NamedTemporaryFile(
+        mode="w+b", prefix="bench-gunicorn-", suffix=".log", delete=False
+    ) as log:
+        log_path = Path(log.name)
+        # Its own session, so a Ctrl-C in the terminal reaches only the harness,
+        # which then stops gunicorn in order below.
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "mentorship.wsgi:application",
+                "--bind",
+                f"{HOST}:{port}",
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                "--graceful-timeout",
+                "5",
+            ],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    ready = False
+    try:
+        _wait_until_ready(process, port, ready_path, log_path, startup_timeout)
+        ready = True
+        yield port
+    finally:
+        _stop(process)
+        output = log_path.read_text(errors="replace").strip()
+        log_path.unlink(missing_ok=True)
+        # A failed start already carries the log in its ServerError.
+        if ready and output:
+            print(f"--- gunicorn output ---\n{output[-4000:]}\n---", file=sys.stderr)
