@@ -146,3 +146,10 @@ def screenshot(page):
         return target
 
     return take
+
+
+def pytest_report_header(config):
+    url = os.environ.get("DATABASE_URL", "")
+    database = "PostgreSQL" if url.startswith(("postgres", "pgsql")) else "SQLite"
+    broker = os.environ.get("CELERY_BROKER_URL") or "none (eager)"
+    return f"mentorship: database {database}, broker {broker}"

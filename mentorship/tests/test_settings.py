@@ -1,6 +1,7 @@
 """Settings as deployments read them: each case runs in a fresh process."""
 
 import json
+import os
 import secrets
 
 import pytest
@@ -156,3 +157,16 @@ print(json.dumps({"vendor": connection.vendor, "extensions": extensions}))
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.django_db
+def test_suite_runs_on_the_database_of_database_url():
+    from django.db import connection
+
+    url = os.environ.get("DATABASE_URL", "")
+    expected = "postgresql" if url.startswith(("postgres", "pgsql")) else "sqlite"
+    assert connection.vendor == expected
+    if expected == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'btree_gist'")
+            assert cursor.fetchone() == (1,)
