@@ -1,18 +1,153 @@
 import logging
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.db import DatabaseError, connection
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import selectors, services
+from .forms import MenteeProfileForm, MentorProfileForm, social_link_formset
+from .models import MenteeProfile, MentorProfile
 
 logger = logging.getLogger(__name__)
 
 
 def home(request):
     return render(request, "mentorship/home.html")
+
+
+# --- Directory and mentor pages ------------------------------------------------------
+
+
+@require_GET
+def directory(request):
+    """``/mentors/``: search, tag filters, sorts, 20 per page. htmx swaps the results."""
+    query = selectors.DirectoryQuery.from_params(request.GET)
+    paginator = Paginator(selectors.search_mentors(query).for_cards(), selectors.PAGE_SIZE)
+    page = paginator.get_page(query.page)
+    context = {
+        "query": query,
+        "page": page,
+        "tags": selectors.all_tags(),
+        "sorts": [(key, label) for key, (label, _order) in selectors.SORTS.items()],
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "mentorship/_directory_results.html", context)
+    return render(request, "mentorship/directory.html", context)
+
+
+def mentor_detail(request, slug):
+    """The public mentor page. Mentors not taking bookings are visible only to
+    themselves and staff; anyone else gets 404."""
+    mentor = get_object_or_404(
+        MentorProfile.objects.visible_to(request.user)
+        .select_related("user")
+        .prefetch_related("expertise", "social_links"),
+        slug=slug,
+    )
+    return render(
+        request,
+        "mentorship/mentor_detail.html",
+        {"mentor": mentor, "is_owner": mentor.user_id == request.user.pk},
+    )
+
+
+# --- Becoming a mentor or a mentee --------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def become_mentor(request):
+    existing = MentorProfile.objects.filter(user=request.user).first()
+    if existing is not None:
+        return redirect("mentorship:mentor_edit", slug=existing.slug)
+    if request.method == "POST":
+        mentor = services.become_mentor(user=request.user)
+        messages.success(
+            request, "You are now a mentor. Tell mentees about yourself, then save your profile."
+        )
+        return redirect("mentorship:mentor_edit", slug=mentor.slug)
+    return render(request, "mentorship/become_mentor.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def become_mentee(request):
+    if MenteeProfile.objects.filter(user=request.user).exists():
+        return redirect("mentorship:mentee_edit")
+    if request.method == "POST":
+        services.become_mentee(user=request.user)
+        messages.success(request, "Welcome! Tell mentors what you'd like to work on.")
+        return redirect("mentorship:mentee_edit")
+    return render(request, "mentorship/become_mentee.html")
+
+
+# --- Editing your own profiles -------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mentor_edit(request, slug):
+    """Only the owner edits; everyone else (staff included: they use the admin) gets 404."""
+    mentor = get_object_or_404(
+        MentorProfile.objects.select_related("user"), slug=slug, user=request.user
+    )
+    if request.method == "POST":
+        form = MentorProfileForm(request.POST, instance=mentor)
+        links = social_link_formset(mentor, data=request.POST)
+        if form.is_valid() and links.is_valid():
+            try:
+                with transaction.atomic():
+                    services.update_mentor_profile(
+                        mentor=mentor,
+                        changes=form.changes(),
+                        tags=list(form.cleaned_data["expertise"]),
+                        links=links.links(),
+                    )
+            except services.ProfileError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "Your mentor profile was saved.")
+                return redirect("mentorship:mentor_edit", slug=mentor.slug)
+        messages.error(request, "Nothing was saved: please correct the fields marked below.")
+        mentor.refresh_from_db()
+    else:
+        form = MentorProfileForm(instance=mentor)
+        links = social_link_formset(mentor)
+    return render(
+        request, "mentorship/mentor_edit.html", {"mentor": mentor, "form": form, "links": links}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mentee_edit(request):
+    mentee = MenteeProfile.objects.filter(user=request.user).first()
+    if mentee is None:
+        return redirect("mentorship:become_mentee")
+    if request.method == "POST":
+        form = MenteeProfileForm(request.POST, instance=mentee)
+        if form.is_valid():
+            services.update_mentee_profile(
+                mentee=mentee,
+                biography=form.cleaned_data["biography"],
+                goals=form.cleaned_data["goals"],
+            )
+            messages.success(request, "Your mentee profile was saved.")
+            return redirect("mentorship:mentee_edit")
+        messages.error(request, "Nothing was saved: please correct the fields marked below.")
+    else:
+        form = MenteeProfileForm(instance=mentee)
+    return render(request, "mentorship/mentee_edit.html", {"form": form})
+
+
+# --- Health ----------------------------------------------------------------------------
 
 
 def _database_state() -> str:

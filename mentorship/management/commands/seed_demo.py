@@ -7,39 +7,82 @@ only created when missing.
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.text import slugify
 
 from accounts.models import User
+from mentorship import demo_data, services
+from mentorship.models import ExpertiseTag, MentorProfile
 
 DEMO_PASSWORD = "mentorship-demo"  # noqa: S105 - documented demo credential
 
-DEMO_ACCOUNTS = [
-    # email, name, time zone, staff
-    ("admin@example.com", "Alex Admin", "Europe/London", True),
-    ("mentor@example.com", "Maya Mentor", "America/New_York", False),
-    ("mentee@example.com", "Theo Mentee", "Europe/Berlin", False),
-]
+STAFF = {"email": "admin@example.com", "name": "Alex Admin", "timezone": "Europe/London"}
+
+
+def demo_user(*, email: str, name: str, timezone: str, staff: bool = False) -> tuple[User, bool]:
+    user = User.objects.filter(email__iexact=email).first()
+    created = user is None
+    if created:
+        factory = User.objects.create_superuser if staff else User.objects.create_user
+        user = factory(email=email, password=DEMO_PASSWORD, name=name, timezone=timezone)
+    # Demo accounts can sign in at once: their address counts as verified.
+    EmailAddress.objects.get_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user, created
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts (idempotent). Password for all: " + DEMO_PASSWORD
+    help = "Create the demo community (idempotent). Password for every account: " + DEMO_PASSWORD
 
     @transaction.atomic
     def handle(self, *args, **options):
         created = 0
-        for email, name, zone, staff in DEMO_ACCOUNTS:
-            user = User.objects.filter(email__iexact=email).first()
-            if user is None:
-                factory = User.objects.create_superuser if staff else User.objects.create_user
-                user = factory(email=email, password=DEMO_PASSWORD, name=name, timezone=zone)
+        _admin, is_new = demo_user(**STAFF, staff=True)
+        created += is_new
+
+        tags = {}
+        for name in demo_data.TAGS:
+            tag = ExpertiseTag.objects.filter(name__iexact=name).first()
+            if tag is None:
+                tag = ExpertiseTag.objects.create(name=name, slug=slugify(name))
                 created += 1
-            # Demo accounts can sign in at once: their address counts as verified.
-            EmailAddress.objects.get_or_create(
-                user=user, email=email, defaults={"verified": True, "primary": True}
+            tags[name] = tag
+
+        for entry in demo_data.MENTORS:
+            user, is_new = demo_user(
+                email=entry["email"], name=entry["name"], timezone=entry["timezone"]
             )
+            created += is_new
+            if MentorProfile.objects.filter(user=user).exists():
+                continue
+            mentor = services.become_mentor(user=user)
+            services.update_mentor_profile(
+                mentor=mentor,
+                changes={
+                    "headline": entry["headline"],
+                    "biography": entry["biography"],
+                    "is_accepting_bookings": entry.get("is_accepting_bookings", True),
+                },
+                tags=[tags[name] for name in entry["tags"]],
+                links=entry["links"],
+            )
+            created += 1
+
+        for entry in demo_data.MENTEES:
+            user, is_new = demo_user(
+                email=entry["email"], name=entry["name"], timezone=entry["timezone"]
+            )
+            created += is_new
+            if not hasattr(user, "mentee_profile"):
+                mentee = services.become_mentee(user=user)
+                services.update_mentee_profile(
+                    mentee=mentee, biography=entry["biography"], goals=entry["goals"]
+                )
+                created += 1
+
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready ({created} account(s) created). "
-                f"Sign in as admin@example.com, mentor@example.com or mentee@example.com "
-                f"with the password “{DEMO_PASSWORD}”."
+                f"Demo data ready ({created} row(s) created). Sign in as admin@example.com, "
+                f"mentor@example.com or mentee@example.com with the password “{DEMO_PASSWORD}”."
             )
         )
