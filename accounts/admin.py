@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from mentorship.cache import InvalidatesProfileFragments
+
+from . import services
 from .models import User
 
 
@@ -18,14 +21,15 @@ class UserCreationAdminForm(AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(InvalidatesProfileFragments, DjangoUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     list_display = ("email", "name", "timezone", "is_staff", "is_active", "date_joined")
     list_filter = ("is_staff", "is_superuser", "is_active", "date_joined")
     search_fields = ("email", "name")
     ordering = ("email",)
-    readonly_fields = ("id", "date_joined", "last_login")
+    readonly_fields = ("id", "is_active", "date_joined", "last_login")
+    actions = ["deactivate_users", "reactivate_users"]
     fieldsets = (
         (None, {"fields": ("id", "email", "password")}),
         ("Profile", {"fields": ("name", "date_of_birth", "linkedin_url", "timezone", "avatar")}),
@@ -44,3 +48,15 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    @admin.action(description="Deactivate selected users (blocks sign-in, stops bookings)")
+    def deactivate_users(self, request, queryset):
+        for user in queryset.filter(is_active=True):
+            services.deactivate_user(user=user)
+        self.message_user(request, "The selected users were deactivated.")
+
+    @admin.action(description="Reactivate selected users")
+    def reactivate_users(self, request, queryset):
+        for user in queryset.filter(is_active=False):
+            services.reactivate_user(user=user)
+        self.message_user(request, "The selected users were reactivated.")

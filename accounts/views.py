@@ -1,8 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.shortcuts import redirect, render
 
+from . import services
 from .forms import AccountSettingsForm
 
 
@@ -10,16 +10,10 @@ from .forms import AccountSettingsForm
 def account_settings(request):
     """The signed-in user's own details. Nothing is saved unless every field is valid."""
     user = request.user
-    previous_avatar = user.avatar.name
     if request.method == "POST":
         form = AccountSettingsForm(request.POST, request.FILES, instance=user)
         if form.is_valid():
-            with transaction.atomic():
-                form.save()
-                if previous_avatar and previous_avatar != user.avatar.name:
-                    # The file goes only once the row no longer points at it.
-                    storage = user.avatar.storage
-                    transaction.on_commit(lambda: storage.delete(previous_avatar))
+            services.update_account_settings(user=user, form=form)
             messages.success(request, "Your settings were saved.")
             return redirect("accounts:settings")
         messages.error(request, "Nothing was saved: please correct the fields marked below.")

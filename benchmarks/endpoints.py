@@ -29,7 +29,29 @@ class Endpoint:
 # The baseline: base.html with 20 list items, no database queries.
 BARE = Endpoint("bare template", BARE_PATH)
 
+
+def _a_listed_mentor() -> str:
+    from mentorship.models import MentorProfile
+
+    slug = MentorProfile.objects.listed().order_by("slug").values_list("slug", flat=True)[0]
+    return f"/mentors/{slug}/"
+
+
+def _last_directory_page() -> str:
+    # Page 500 with 10 000 mentors; on smaller data sets the last page.
+    from mentorship.models import MentorProfile
+    from mentorship.selectors import PAGE_SIZE
+
+    pages = max(1, -(-MentorProfile.objects.listed().count() // PAGE_SIZE))
+    return f"/mentors/?page={min(500, pages)}"
+
+
 ENDPOINTS: list[Endpoint] = [
     Endpoint("home", "/"),
     Endpoint("healthz", "/healthz"),
+    Endpoint("directory p1", "/mentors/"),
+    Endpoint("directory deep", _last_directory_page),
+    Endpoint("directory tag", "/mentors/?tag=python"),
+    Endpoint("directory q", "/mentors/?q=kubernetes"),
+    Endpoint("mentor page", _a_listed_mentor),
 ]

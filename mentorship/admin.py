@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from .cache import InvalidatesProfileFragments
 from .models import ExpertiseTag, MenteeProfile, MentorExpertise, MentorProfile, SocialLink
 
 
@@ -16,7 +17,7 @@ class SocialLinkInline(admin.TabularInline):
 
 
 @admin.register(MentorProfile)
-class MentorProfileAdmin(admin.ModelAdmin):
+class MentorProfileAdmin(InvalidatesProfileFragments, admin.ModelAdmin):
     list_display = (
         "__str__",
         "slug",
@@ -69,7 +70,7 @@ class MenteeProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExpertiseTag)
-class ExpertiseTagAdmin(admin.ModelAdmin):
+class ExpertiseTagAdmin(InvalidatesProfileFragments, admin.ModelAdmin):
     list_display = ("name", "slug", "mentor_count", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}

@@ -17,7 +17,7 @@ class MentorProfileForm(forms.ModelForm):
     expertise = forms.ModelMultipleChoiceField(
         queryset=ExpertiseTag.objects.order_by("name"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         label="Areas of expertise",
         help_text=f"Pick up to {MAX_EXPERTISE_TAGS}. Type above the list to filter it.",
     )

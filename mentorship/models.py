@@ -10,6 +10,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+from accounts.models import HttpsURLField
+
 MAX_EXPERTISE_TAGS = 10
 HEADLINE_MAX_LENGTH = 120
 BIOGRAPHY_MAX_LENGTH = 5000
@@ -24,18 +26,21 @@ def validate_https_url(value: str) -> None:
 
 class MentorProfileQuerySet(models.QuerySet):
     def listed(self):
-        """Mentors visible in the directory and to visitors."""
-        return self.filter(is_accepting_bookings=True, user__is_active=True)
+        """Mentors in the directory: those accepting bookings.
+
+        Deactivating a user (``accounts.services.deactivate_user``) also stops
+        their bookings, so this needs no join to the users table.
+        """
+        return self.filter(is_accepting_bookings=True)
 
     def visible_to(self, user):
-        """Listed mentors for everyone; the owner and staff always see theirs."""
+        """Mentors accepting bookings for everyone; the owner and staff always."""
         if user.is_authenticated and user.is_staff:
-            return self.filter(user__is_active=True) | self.filter(user=user)
+            return self.all()
+        public = models.Q(is_accepting_bookings=True, user__is_active=True)
         if user.is_authenticated:
-            return self.filter(
-                models.Q(is_accepting_bookings=True, user__is_active=True) | models.Q(user=user)
-            )
-        return self.listed()
+            return self.filter(public | models.Q(user=user))
+        return self.filter(public)
 
     def for_cards(self):
         """What a directory card shows, loaded in a constant number of queries."""
@@ -100,7 +105,7 @@ class MentorProfile(models.Model):
         max_digits=3, decimal_places=2, default=Decimal("0.00"), editable=False
     )
     rating_count = models.PositiveIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = MentorProfileQuerySet.as_manager()
@@ -108,12 +113,19 @@ class MentorProfile(models.Model):
     class Meta:
         ordering = ["-rating_avg", "-rating_count", "slug"]
         indexes = [
-            # The directory's sorts, each with a unique tie-breaker so that
-            # deep pages walk an index instead of sorting every mentor.
+            # The directory's sorts over listed mentors, each ending in a unique
+            # tie-breaker and carrying the id, so a deep page is an index-only
+            # walk instead of a sort of every mentor.
             models.Index(
-                fields=["-rating_avg", "-rating_count", "slug"], name="mentor_rating_sort"
+                fields=["-rating_avg", "-rating_count", "slug", "id"],
+                condition=models.Q(is_accepting_bookings=True),
+                name="mentor_listed_rating",
             ),
-            models.Index(fields=["-created_at", "slug"], name="mentor_newest_sort"),
+            models.Index(
+                fields=["-created_at", "slug", "id"],
+                condition=models.Q(is_accepting_bookings=True),
+                name="mentor_listed_newest",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -180,7 +192,7 @@ class SocialLink(models.Model):
 
     mentor = models.ForeignKey(MentorProfile, on_delete=models.CASCADE, related_name="social_links")
     platform = models.CharField(max_length=20, choices=Platform.choices)
-    url = models.URLField("link", max_length=300, validators=[validate_https_url])
+    url = HttpsURLField("link", max_length=300, validators=[validate_https_url])
 
     class Meta:
         ordering = ["platform"]

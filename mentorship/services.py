@@ -5,6 +5,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 
+from .cache import profiles_changed
 from .models import (
     MAX_EXPERTISE_TAGS,
     ExpertiseTag,
@@ -50,6 +51,7 @@ def become_mentor(*, user: User) -> MentorProfile:
                 profile = MentorProfile(user=user, slug=unique_mentor_slug(user.name))
                 profile.full_clean(exclude=["user"])
                 profile.save()
+                profiles_changed()
                 return profile
         except IntegrityError:
             existing = MentorProfile.objects.filter(user=user).first()
@@ -109,6 +111,7 @@ def update_mentor_profile(
         new_links.append(link)
     SocialLink.objects.filter(mentor=mentor).delete()
     SocialLink.objects.bulk_create(new_links)
+    profiles_changed()
     return mentor
 
 
@@ -130,4 +133,5 @@ def create_expertise_tag(*, name: str) -> ExpertiseTag:
     tag = ExpertiseTag(name=name, slug=slug)
     tag.full_clean()
     tag.save()
+    profiles_changed()
     return tag

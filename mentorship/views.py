@@ -4,14 +4,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from . import selectors, services
+from .cache import profiles_version
 from .forms import MenteeProfileForm, MentorProfileForm, social_link_formset
 from .models import MenteeProfile, MentorProfile
 
@@ -26,16 +28,18 @@ def home(request):
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def directory(request):
     """``/mentors/``: search, tag filters, sorts, 20 per page. htmx swaps the results."""
     query = selectors.DirectoryQuery.from_params(request.GET)
-    paginator = Paginator(selectors.search_mentors(query).for_cards(), selectors.PAGE_SIZE)
-    page = paginator.get_page(query.page)
+    # Lazy: the templates only run these queries when their cached fragment
+    # (keyed by the profiles version and the query) is missing.
     context = {
         "query": query,
-        "page": page,
-        "tags": selectors.all_tags(),
+        "page": SimpleLazyObject(lambda: selectors.directory_page(query)),
+        "tags": SimpleLazyObject(selectors.all_tags),
         "sorts": [(key, label) for key, (label, _order) in selectors.SORTS.items()],
+        "profiles_version": profiles_version(),
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "mentorship/_directory_results.html", context)
@@ -46,15 +50,17 @@ def mentor_detail(request, slug):
     """The public mentor page. Mentors not taking bookings are visible only to
     themselves and staff; anyone else gets 404."""
     mentor = get_object_or_404(
-        MentorProfile.objects.visible_to(request.user)
-        .select_related("user")
-        .prefetch_related("expertise", "social_links"),
-        slug=slug,
+        MentorProfile.objects.visible_to(request.user).select_related("user"), slug=slug
     )
+    # Tags and links are read inside the cached fragment, only when it is missing.
     return render(
         request,
         "mentorship/mentor_detail.html",
-        {"mentor": mentor, "is_owner": mentor.user_id == request.user.pk},
+        {
+            "mentor": mentor,
+            "is_owner": mentor.user_id == request.user.pk,
+            "profiles_version": profiles_version(),
+        },
     )
 
 
