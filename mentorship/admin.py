@@ -2,12 +2,20 @@ from django.contrib import admin
 from django.db.models import Count
 
 from .cache import InvalidatesProfileFragments
-from .models import ExpertiseTag, MenteeProfile, MentorExpertise, MentorProfile, SocialLink
+from .models import (
+    MAX_EXPERTISE_TAGS,
+    ExpertiseTag,
+    MenteeProfile,
+    MentorExpertise,
+    MentorProfile,
+    SocialLink,
+)
 
 
 class MentorExpertiseInline(admin.TabularInline):
     model = MentorExpertise
     extra = 1
+    max_num = MAX_EXPERTISE_TAGS
     autocomplete_fields = ["tag"]
 
 

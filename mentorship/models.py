@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -26,12 +26,8 @@ def validate_https_url(value: str) -> None:
 
 class MentorProfileQuerySet(models.QuerySet):
     def listed(self):
-        """Mentors in the directory: those accepting bookings.
-
-        Deactivating a user (``accounts.services.deactivate_user``) also stops
-        their bookings, so this needs no join to the users table.
-        """
-        return self.filter(is_accepting_bookings=True)
+        """Mentors in the directory: accepting bookings, with an active account."""
+        return self.filter(is_accepting_bookings=True, user__is_active=True)
 
     def visible_to(self, user):
         """Mentors accepting bookings for everyone; the owner and staff always."""
@@ -59,7 +55,12 @@ class ExpertiseTag(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="mentorship_tag_name_ci_unique"),
+            models.UniqueConstraint(
+                Lower("name"),
+                name="mentorship_tag_name_ci_unique",
+                violation_error_code="duplicate_name",
+                violation_error_message="An expertise tag with this name already exists.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -75,7 +76,11 @@ class MentorProfile(models.Model):
     )
     slug = models.SlugField(max_length=80, unique=True)
     headline = models.CharField(max_length=HEADLINE_MAX_LENGTH, blank=True)
-    biography = models.TextField(max_length=BIOGRAPHY_MAX_LENGTH, blank=True)
+    biography = models.TextField(
+        max_length=BIOGRAPHY_MAX_LENGTH,
+        blank=True,
+        validators=[MaxLengthValidator(BIOGRAPHY_MAX_LENGTH)],
+    )
     expertise = models.ManyToManyField(
         ExpertiseTag, through="MentorExpertise", related_name="mentors", blank=True
     )
@@ -231,8 +236,12 @@ class MenteeProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentee_profile"
     )
-    biography = models.TextField(max_length=BIOGRAPHY_MAX_LENGTH, blank=True)
-    goals = models.TextField(max_length=2000, blank=True)
+    biography = models.TextField(
+        max_length=BIOGRAPHY_MAX_LENGTH,
+        blank=True,
+        validators=[MaxLengthValidator(BIOGRAPHY_MAX_LENGTH)],
+    )
+    goals = models.TextField(max_length=2000, blank=True, validators=[MaxLengthValidator(2000)])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

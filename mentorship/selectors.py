@@ -38,7 +38,8 @@ class DirectoryQuery:
 
     @classmethod
     def from_params(cls, params) -> "DirectoryQuery":
-        q = " ".join(params.get("q", "").split())[:MAX_QUERY_LENGTH]
+        # PostgreSQL text cannot hold NUL: drop it before it reaches a query.
+        q = " ".join(params.get("q", "").replace("\x00", " ").split())[:MAX_QUERY_LENGTH]
         tags = []
         for slug in params.getlist("tag"):
             slug = slug.strip().lower()
@@ -56,7 +57,8 @@ class DirectoryQuery:
 
     @property
     def cache_key(self) -> str:
-        return f"{self.as_params()}|page={self.page}"[:500]
+        # Never truncated: {% cache %} hashes its vary-on values anyway.
+        return f"{self.as_params()}|page={self.page}"
 
     def as_params(self, **overrides) -> str:
         """The query string for this query with ``overrides``, for links."""

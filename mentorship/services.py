@@ -49,7 +49,9 @@ def become_mentor(*, user: User) -> MentorProfile:
         try:
             with transaction.atomic():
                 profile = MentorProfile(user=user, slug=unique_mentor_slug(user.name))
-                profile.full_clean(exclude=["user"])
+                # Slug uniqueness is left to the database: a concurrent taker of
+                # the same slug raises IntegrityError and we try the next one.
+                profile.full_clean(exclude=["user", "slug"])
                 profile.save()
                 profiles_changed()
                 return profile

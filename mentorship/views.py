@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from . import selectors, services
@@ -27,7 +27,7 @@ def home(request):
 # --- Directory and mentor pages ------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def directory(request):
     """``/mentors/``: search, tag filters, sorts, 20 per page. htmx swaps the results."""
@@ -46,6 +46,7 @@ def directory(request):
     return render(request, "mentorship/directory.html", context)
 
 
+@require_safe
 def mentor_detail(request, slug):
     """The public mentor page. Mentors not taking bookings are visible only to
     themselves and staff; anyone else gets 404."""
@@ -191,7 +192,7 @@ def _cache_state() -> str:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """JSON state of the database, broker and cache.
 

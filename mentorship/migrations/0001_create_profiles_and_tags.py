@@ -14,7 +14,6 @@ import mentorship.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -23,110 +22,271 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ExpertiseTag',
+            name="ExpertiseTag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60)),
-                ('slug', models.SlugField(max_length=70, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60)),
+                ("slug", models.SlugField(max_length=70, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='mentorship_tag_name_ci_unique')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Lower("name"),
+                        name="mentorship_tag_name_ci_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MenteeProfile',
+            name="MenteeProfile",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('biography', models.TextField(blank=True, max_length=5000)),
-                ('goals', models.TextField(blank=True, max_length=2000)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mentee_profile', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("biography", models.TextField(blank=True, max_length=5000)),
+                ("goals", models.TextField(blank=True, max_length=2000)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mentee_profile",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MentorExpertise',
+            name="MentorExpertise",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='mentorship.expertisetag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="mentorship.expertisetag"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'expertise',
-                'verbose_name_plural': 'expertise',
+                "verbose_name": "expertise",
+                "verbose_name_plural": "expertise",
             },
         ),
         migrations.CreateModel(
-            name='MentorProfile',
+            name="MentorProfile",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('headline', models.CharField(blank=True, max_length=120)),
-                ('biography', models.TextField(blank=True, max_length=5000)),
-                ('is_accepting_bookings', models.BooleanField(default=True, verbose_name='accepting bookings')),
-                ('buffer_minutes', models.PositiveSmallIntegerField(default=10, validators=[django.core.validators.MaxValueValidator(120)], verbose_name='buffer between sessions (minutes)')),
-                ('minimum_notice_minutes', models.PositiveIntegerField(default=720, validators=[django.core.validators.MaxValueValidator(20160)], verbose_name='minimum notice (minutes)')),
-                ('booking_horizon_days', models.PositiveSmallIntegerField(default=60, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='booking horizon (days)')),
-                ('max_sessions_per_day', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(24)], verbose_name='daily session cap')),
-                ('rating_avg', models.DecimalField(decimal_places=2, default=Decimal('0.00'), editable=False, max_digits=3)),
-                ('rating_count', models.PositiveIntegerField(default=0, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('expertise', models.ManyToManyField(blank=True, related_name='mentors', through='mentorship.MentorExpertise', to='mentorship.expertisetag')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mentor_profile', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("headline", models.CharField(blank=True, max_length=120)),
+                ("biography", models.TextField(blank=True, max_length=5000)),
+                (
+                    "is_accepting_bookings",
+                    models.BooleanField(default=True, verbose_name="accepting bookings"),
+                ),
+                (
+                    "buffer_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        validators=[django.core.validators.MaxValueValidator(120)],
+                        verbose_name="buffer between sessions (minutes)",
+                    ),
+                ),
+                (
+                    "minimum_notice_minutes",
+                    models.PositiveIntegerField(
+                        default=720,
+                        validators=[django.core.validators.MaxValueValidator(20160)],
+                        verbose_name="minimum notice (minutes)",
+                    ),
+                ),
+                (
+                    "booking_horizon_days",
+                    models.PositiveSmallIntegerField(
+                        default=60,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name="booking horizon (days)",
+                    ),
+                ),
+                (
+                    "max_sessions_per_day",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(24),
+                        ],
+                        verbose_name="daily session cap",
+                    ),
+                ),
+                (
+                    "rating_avg",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0.00"), editable=False, max_digits=3
+                    ),
+                ),
+                ("rating_count", models.PositiveIntegerField(default=0, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "expertise",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="mentors",
+                        through="mentorship.MentorExpertise",
+                        to="mentorship.expertisetag",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mentor_profile",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-rating_avg', '-rating_count', 'slug'],
+                "ordering": ["-rating_avg", "-rating_count", "slug"],
             },
         ),
         migrations.AddField(
-            model_name='mentorexpertise',
-            name='mentor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='mentorship.mentorprofile'),
+            model_name="mentorexpertise",
+            name="mentor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, to="mentorship.mentorprofile"
+            ),
         ),
         migrations.CreateModel(
-            name='SocialLink',
+            name="SocialLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('linkedin', 'LinkedIn'), ('github', 'GitHub'), ('x', 'X (Twitter)'), ('mastodon', 'Mastodon'), ('youtube', 'YouTube'), ('medium', 'Medium'), ('stackoverflow', 'Stack Overflow'), ('dribbble', 'Dribbble'), ('website', 'Website')], max_length=20)),
-                ('url', accounts.models.HttpsURLField(max_length=300, validators=[mentorship.models.validate_https_url], verbose_name='link')),
-                ('mentor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='social_links', to='mentorship.mentorprofile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("linkedin", "LinkedIn"),
+                            ("github", "GitHub"),
+                            ("x", "X (Twitter)"),
+                            ("mastodon", "Mastodon"),
+                            ("youtube", "YouTube"),
+                            ("medium", "Medium"),
+                            ("stackoverflow", "Stack Overflow"),
+                            ("dribbble", "Dribbble"),
+                            ("website", "Website"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "url",
+                    accounts.models.HttpsURLField(
+                        max_length=300,
+                        validators=[mentorship.models.validate_https_url],
+                        verbose_name="link",
+                    ),
+                ),
+                (
+                    "mentor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="social_links",
+                        to="mentorship.mentorprofile",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['platform'],
+                "ordering": ["platform"],
             },
         ),
         migrations.AddIndex(
-            model_name='mentorprofile',
-            index=models.Index(condition=models.Q(('is_accepting_bookings', True)), fields=['-rating_avg', '-rating_count', 'slug', 'id'], name='mentor_listed_rating'),
+            model_name="mentorprofile",
+            index=models.Index(
+                condition=models.Q(("is_accepting_bookings", True)),
+                fields=["-rating_avg", "-rating_count", "slug", "id"],
+                name="mentor_listed_rating",
+            ),
         ),
         migrations.AddIndex(
-            model_name='mentorprofile',
-            index=models.Index(condition=models.Q(('is_accepting_bookings', True)), fields=['-created_at', 'slug', 'id'], name='mentor_listed_newest'),
+            model_name="mentorprofile",
+            index=models.Index(
+                condition=models.Q(("is_accepting_bookings", True)),
+                fields=["-created_at", "slug", "id"],
+                name="mentor_listed_newest",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mentorprofile',
-            constraint=models.CheckConstraint(condition=models.Q(('rating_avg__gte', 0), ('rating_avg__lte', 5)), name='mentor_rating_avg_range'),
+            model_name="mentorprofile",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rating_avg__gte", 0), ("rating_avg__lte", 5)),
+                name="mentor_rating_avg_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mentorprofile',
-            constraint=models.CheckConstraint(condition=models.Q(('buffer_minutes__lte', 120)), name='mentor_buffer_range'),
+            model_name="mentorprofile",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("buffer_minutes__lte", 120)), name="mentor_buffer_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mentorprofile',
-            constraint=models.CheckConstraint(condition=models.Q(('booking_horizon_days__gte', 1), ('booking_horizon_days__lte', 365)), name='mentor_horizon_range'),
+            model_name="mentorprofile",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("booking_horizon_days__gte", 1), ("booking_horizon_days__lte", 365)
+                ),
+                name="mentor_horizon_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mentorprofile',
-            constraint=models.CheckConstraint(condition=models.Q(('max_sessions_per_day__isnull', True), models.Q(('max_sessions_per_day__gte', 1), ('max_sessions_per_day__lte', 24)), _connector='OR'), name='mentor_daily_cap_range'),
+            model_name="mentorprofile",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("max_sessions_per_day__isnull", True),
+                    models.Q(("max_sessions_per_day__gte", 1), ("max_sessions_per_day__lte", 24)),
+                    _connector="OR",
+                ),
+                name="mentor_daily_cap_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mentorexpertise',
-            constraint=models.UniqueConstraint(fields=('mentor', 'tag'), name='mentor_expertise_unique'),
+            model_name="mentorexpertise",
+            constraint=models.UniqueConstraint(
+                fields=("mentor", "tag"), name="mentor_expertise_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sociallink',
-            constraint=models.UniqueConstraint(fields=('mentor', 'platform'), name='social_link_one_per_platform'),
+            model_name="sociallink",
+            constraint=models.UniqueConstraint(
+                fields=("mentor", "platform"), name="social_link_one_per_platform"
+            ),
         ),
     ]

@@ -7,7 +7,6 @@ only created when missing.
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils.text import slugify
 
 from accounts.models import User
 from mentorship import demo_data, services
@@ -44,7 +43,7 @@ class Command(BaseCommand):
         for name in demo_data.TAGS:
             tag = ExpertiseTag.objects.filter(name__iexact=name).first()
             if tag is None:
-                tag = ExpertiseTag.objects.create(name=name, slug=slugify(name))
+                tag = services.create_expertise_tag(name=name)
                 created += 1
             tags[name] = tag
 
