@@ -5,12 +5,15 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
+from django.shortcuts import get_object_or_404
 
+from .cache import FRAGMENT_SECONDS, profiles_version
 from .models import ExpertiseTag, MentorExpertise, MentorProfile
 
 PAGE_SIZE = 20
@@ -137,3 +140,21 @@ def directory_page(query: DirectoryQuery) -> Page:
     by_id = MentorProfile.objects.for_cards().in_bulk(ids)
     page.object_list = [by_id[pk] for pk in ids]
     return page
+
+
+def mentor_for_page(*, slug: str, viewer) -> MentorProfile:
+    """The mentor at ``/mentors/<slug>/`` as ``viewer`` may see it, or 404.
+
+    Anonymous visitors all share one scope (mentors accepting bookings), so
+    that fetch is cached under the profiles version; signed-in viewers (who
+    may be the owner or staff) always query.
+    """
+    scoped = MentorProfile.objects.visible_to(viewer).select_related("user")
+    if viewer.is_authenticated:
+        return get_object_or_404(scoped, slug=slug)
+    key = f"mentorship:public-mentor:{profiles_version()}:{slug}"
+    mentor = cache.get(key)
+    if mentor is None:
+        mentor = get_object_or_404(scoped, slug=slug)
+        cache.set(key, mentor, FRAGMENT_SECONDS)
+    return mentor

@@ -50,9 +50,7 @@ def directory(request):
 def mentor_detail(request, slug):
     """The public mentor page. Mentors not taking bookings are visible only to
     themselves and staff; anyone else gets 404."""
-    mentor = get_object_or_404(
-        MentorProfile.objects.visible_to(request.user).select_related("user"), slug=slug
-    )
+    mentor = selectors.mentor_for_page(slug=slug, viewer=request.user)
     # Tags and links are read inside the cached fragment, only when it is missing.
     return render(
         request,

@@ -112,7 +112,16 @@ def record_problems(page) -> list[str]:
         ),
     )
     page.on("pageerror", lambda error: problems.append(f"page error: {error} ({page.url})"))
-    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    page.on(
+        "requestfailed",
+        lambda request: (
+            # A navigation cancels the previous page's pending loads (the
+            # favicon, typically): that is the browser, not a broken link.
+            None
+            if request.failure == "net::ERR_ABORTED"
+            else problems.append(f"request failed: {request.url} ({request.failure})")
+        ),
+    )
     return problems
 
 
