@@ -7,6 +7,7 @@
 * ``user`` is the email of a seeded account to sign in as (see ``seed_demo``);
   ``None`` measures an anonymous visitor.
 * ``status`` is the status every measured response must have.
+* ``cold=True`` clears the cache before each request: the uncached cost.
 """
 
 from collections.abc import Callable
@@ -21,6 +22,10 @@ class Endpoint:
     path: str | Callable[[], str]
     user: str | None = None
     status: int = 200
+    # Cold: the cache is cleared before every request (untimed), measuring the
+    # path with no cached fragments. In-process only: gunicorn workers keep
+    # their own caches.
+    cold: bool = False
 
     def resolve_path(self) -> str:
         return self.path() if callable(self.path) else self.path
@@ -54,4 +59,10 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("directory tag", "/mentors/?tag=python"),
     Endpoint("directory q", "/mentors/?q=kubernetes"),
     Endpoint("mentor page", _a_listed_mentor),
+    # The same pages with nothing cached: what a first visit, or the first
+    # request after any profile change, costs.
+    Endpoint("directory p1 cold", "/mentors/", cold=True),
+    Endpoint("directory deep cold", _last_directory_page, cold=True),
+    Endpoint("directory q cold", "/mentors/?q=kubernetes", cold=True),
+    Endpoint("mentor page cold", _a_listed_mentor, cold=True),
 ]

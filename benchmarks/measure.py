@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -99,6 +100,8 @@ def _get(client: Client, endpoint: Endpoint, path: str):
 def _timed_requests(client: Client, endpoint: Endpoint, path: str, count: int) -> list[float]:
     timings = []
     for _ in range(count):
+        if endpoint.cold:
+            cache.clear()
         began = time.perf_counter()
         _get(client, endpoint, path)
         timings.append(time.perf_counter() - began)
@@ -109,7 +112,11 @@ def _queries_per_request(client: Client, endpoint: Endpoint, path: str, samples:
     """The most queries seen in a few requests, counted apart from the timed ones
     (capturing makes every query slower)."""
     most = 0
+    if not endpoint.cold:
+        _get(client, endpoint, path)  # warm what a cold endpoint's run cleared
     for _ in range(samples):
+        if endpoint.cold:
+            cache.clear()
         with CaptureQueriesContext(connection) as captured:
             _get(client, endpoint, path)
         most = max(most, len(captured.captured_queries))

@@ -108,6 +108,12 @@ def run_http(
     from benchmarks.measure import HttpResult, session_cookie, set_http_ratios
     from benchmarks.server import HOST, gunicorn
 
+    # Cold endpoints are in-process only: the workers' caches cannot be cleared
+    # between requests from here.
+    rows, endpoints = (
+        [row for row, endpoint in zip(rows, endpoints, strict=True) if not endpoint.cold],
+        [endpoint for endpoint in endpoints if not endpoint.cold],
+    )
     # Sessions are rows in the benchmark database, which the workers share.
     cookies = [session_cookie(endpoint) for endpoint in endpoints]
     loads = [
