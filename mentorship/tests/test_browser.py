@@ -192,7 +192,7 @@ def test_sign_up_become_a_mentor_and_be_found_in_the_directory(page, mailoutbox)
     expect(options.get_by_label("Python")).to_be_visible()
     page.locator("#id_links-0-platform").select_option(label="GitHub")
     page.locator("#id_links-0-url").fill("https://github.com/ada-demo")
-    page.get_by_role("button", name="Save profile").click()
+    page.get_by_role("button", name="Save profile").last.click()
 
     expect(page.get_by_role("status").first).to_contain_text("Your mentor profile was saved.")
     mentor = MentorProfile.objects.get(user__email="ada@example.com")
