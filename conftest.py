@@ -136,6 +136,33 @@ def page(browser, live_server):
 
 
 @pytest.fixture
+def browser_problems(page) -> list[str]:
+    """Console errors (CSP violations among them), page errors and failed
+    requests seen by ``page``; a test asserts the list stays empty."""
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text} ({page.url})")
+            if message.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error} ({page.url})"))
+    page.on(
+        "requestfailed",
+        lambda request: (
+            # A navigation cancels the previous page's pending loads (the
+            # favicon, typically): that is the browser, not a broken link.
+            None
+            if request.failure == "net::ERR_ABORTED"
+            else problems.append(f"request failed: {request.url} ({request.failure})")
+        ),
+    )
+    return problems
+
+
+@pytest.fixture
 def screenshot(page):
     """Saves a full-page PNG under test-artifacts/screenshots/ for review."""
 

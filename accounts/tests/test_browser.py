@@ -175,28 +175,7 @@ def test_anonymous_visitor_sees_times_in_the_browser_zone(page):
 
 
 @pytest.mark.browser
-def test_pages_send_a_csp_and_log_no_console_errors(page):
-    problems = []
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"console {message.type}: {message.text}")
-            if message.type == "error"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on(
-        "requestfailed",
-        lambda request: (
-            # A navigation cancels the previous page's pending loads (the
-            # favicon, typically): that is the browser, not a broken link.
-            None
-            if request.failure == "net::ERR_ABORTED"
-            else problems.append(f"request failed: {request.url} ({request.failure})")
-        ),
-    )
-
+def test_pages_send_a_csp_and_log_no_console_errors(page, browser_problems):
     for path in ["/", "/accounts/signup/", "/accounts/login/"]:
         response = page.goto(path)
         assert response is not None
@@ -209,4 +188,4 @@ def test_pages_send_a_csp_and_log_no_console_errors(page):
     # The scripts really ran under the policy: Bootstrap and htmx are loaded.
     loaded = page.evaluate("[typeof window.bootstrap, typeof window.htmx]")
     assert loaded == ["object", "object"]
-    assert problems == []
+    assert browser_problems == []

@@ -100,31 +100,6 @@ def small_directory() -> dict[str, ExpertiseTag]:
     return tags
 
 
-def record_problems(page) -> list[str]:
-    """Console errors (CSP violations among them), page errors and failed requests."""
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"console {message.type}: {message.text} ({page.url})")
-            if message.type == "error"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(f"page error: {error} ({page.url})"))
-    page.on(
-        "requestfailed",
-        lambda request: (
-            # A navigation cancels the previous page's pending loads (the
-            # favicon, typically): that is the browser, not a broken link.
-            None
-            if request.failure == "net::ERR_ABORTED"
-            else problems.append(f"request failed: {request.url} ({request.failure})")
-        ),
-    )
-    return problems
-
-
 # --- 1. Sign up, become a mentor, be found ----------------------------------------------
 
 
@@ -372,9 +347,9 @@ def test_screenshots_of_the_editors(page, screenshot, browser, live_server):
 
 
 @pytest.mark.browser
-def test_directory_and_mentor_pages_log_no_console_errors(page):
+def test_directory_and_mentor_pages_log_no_console_errors(page, browser_problems):
     call_command("seed_demo")
-    problems = record_problems(page)
+    problems = browser_problems
 
     response = page.goto("/mentors/")
     assert response is not None and response.status == 200
