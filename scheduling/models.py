@@ -1,1 +1,238 @@
-"""Session types, availability, sessions, notifications and calendar connections (later issues)."""
+"""Session types, availability, busy times and sessions.
+
+Times are stored in UTC. Availability is *wall-clock* time in its own zone: a
+weekly 09:00–17:00 stays 09:00–17:00 local across daylight-saving changes (see
+``scheduling/slots.py``).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeOperators
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Func, Q
+
+from accounts.validators import validate_timezone
+from mentorship.models import MenteeProfile, MentorProfile
+
+SESSION_MIN_MINUTES = 15
+SESSION_MAX_MINUTES = 240
+
+
+def validate_five_minute_step(value: int) -> None:
+    if value % 5:
+        raise ValidationError("Use a multiple of 5 minutes.", code="not_five_minutes")
+
+
+def validate_recurrence(value: str) -> None:
+    """RFC 5545 recurrence lines (RRULE, and EXDATE for dates left out)."""
+    if not value:
+        return
+    from .slots import parse_recurrence
+
+    try:
+        parse_recurrence(value)
+    except ValueError as error:
+        raise ValidationError(
+            "This repeat rule is not valid: %(error)s", code="bad_rrule", params={"error": error}
+        ) from error
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = models.DateTimeField()
+
+
+class PostgresOnlyExclusionConstraint(ExclusionConstraint):
+    """An exclusion constraint that PostgreSQL enforces and other databases skip.
+
+    One set of migrations serves SQLite (where ``book_session``'s write lock is
+    the guarantee) and PostgreSQL (where this is the backstop).
+    """
+
+    def constraint_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().constraint_sql(model, schema_editor)
+
+    def create_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().create_sql(model, schema_editor)
+
+    def remove_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().remove_sql(model, schema_editor)
+
+    def validate(self, model, instance, exclude=None, using="default"):
+        from django.db import connections
+
+        if connections[using].vendor != "postgresql":
+            return
+        super().validate(model, instance, exclude=exclude, using=using)
+
+
+class SessionTypeQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class SessionType(models.Model):
+    """A kind of session a mentor offers: "Intro call, 30 minutes"."""
+
+    mentor = models.ForeignKey(
+        MentorProfile, on_delete=models.CASCADE, related_name="session_types"
+    )
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=80)
+    duration_minutes = models.PositiveSmallIntegerField(
+        "duration (minutes)",
+        validators=[
+            MinValueValidator(SESSION_MIN_MINUTES),
+            MaxValueValidator(SESSION_MAX_MINUTES),
+            validate_five_minute_step,
+        ],
+    )
+    description = models.TextField(max_length=1000, blank=True)
+    is_active = models.BooleanField("offered", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SessionTypeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["duration_minutes", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["mentor", "slug"], name="session_type_slug_per_mentor"),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=SESSION_MIN_MINUTES)
+                & Q(duration_minutes__lte=SESSION_MAX_MINUTES),
+                name="session_type_duration_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.duration_minutes} min)"
+
+
+class Availability(models.Model):
+    """A window of the mentor's time, in wall-clock time of ``timezone``.
+
+    ``start``/``end`` are the first occurrence; ``recurrence`` holds RRULE (and
+    EXDATE) lines, blank for a one-off. ``available`` rows open time; ``blocked``
+    rows close it whatever else says.
+    """
+
+    class Kind(models.TextChoices):
+        AVAILABLE = "available", "Available"
+        BLOCKED = "blocked", "Blocked"
+
+    mentor = models.ForeignKey(MentorProfile, on_delete=models.CASCADE, related_name="availability")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.AVAILABLE)
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    recurrence = models.TextField(blank=True, validators=[validate_recurrence])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name_plural = "availability"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="availability_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M} UTC"
+
+
+class BusyInterval(models.Model):
+    """Busy time read from a mentor's external calendar (replaced on each sync)."""
+
+    mentor = models.ForeignKey(
+        MentorProfile, on_delete=models.CASCADE, related_name="busy_intervals"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    source = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["mentor", "start"], name="busy_mentor_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="busy_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"busy {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M} UTC"
+
+
+class SessionQuerySet(models.QuerySet):
+    def blocking(self):
+        """Sessions that occupy the mentor's time."""
+        return self.filter(status__in=[Session.Status.UPCOMING, Session.Status.ACTIVE])
+
+    def for_participant(self, user):
+        return self.filter(Q(mentor__user=user) | Q(mentee__user=user))
+
+
+class Session(models.Model):
+    """A booked 1:1 session. Created and changed only through services."""
+
+    class Status(models.TextChoices):
+        UPCOMING = "upcoming", "Upcoming"
+        ACTIVE = "active", "In progress"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    mentor = models.ForeignKey(MentorProfile, on_delete=models.PROTECT, related_name="sessions")
+    mentee = models.ForeignKey(MenteeProfile, on_delete=models.PROTECT, related_name="sessions")
+    session_type = models.ForeignKey(
+        SessionType, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
+    )
+    # A snapshot: the session keeps its title and length if the type changes.
+    title = models.CharField(max_length=80)
+    duration_minutes = models.PositiveSmallIntegerField()
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPCOMING)
+    topic = models.TextField(max_length=1000, blank=True)
+    meeting_id = models.CharField(max_length=200, blank=True)
+    meeting_url = models.URLField(max_length=500, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cancellation_reason = models.TextField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["mentor", "start"], name="session_mentor_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="session_end_after_start"
+            ),
+            PostgresOnlyExclusionConstraint(
+                name="session_no_overlap_per_mentor",
+                expressions=[
+                    (TsTzRange("start", "end", models.Value("[)")), RangeOperators.OVERLAPS),
+                    ("mentor", RangeOperators.EQUAL),
+                ],
+                condition=Q(status__in=["upcoming", "active"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} · {self.start:%Y-%m-%d %H:%M} UTC"

@@ -1,0 +1,287 @@
+"""The slot engine: which start times a mentor can be booked at.
+
+``compute_slots`` is a pure function of plain data (UTC in, UTC out);
+``available_slots`` loads that data for one mentor in a constant number of
+queries and calls it. Nothing here calls an external calendar: busy times from
+calendars arrive as ``BusyInterval`` rows, written by the sync task.
+
+Rules (DESIGN.md §6). A slot is offered only if
+- it lies wholly inside an available window and outside every blocked window;
+- it does not overlap an upcoming/active session or a busy interval, each
+  widened by the mentor's buffer on both sides;
+- it starts at least ``minimum notice`` after now and no later than the
+  booking horizon;
+- the mentor's day (in the mentor's own zone) has not reached its session cap.
+Slots start at the beginning of an available window and follow each other at
+the session's length, so they never overlap; the list is sorted.
+
+Availability is wall-clock time in its own zone: occurrences of a weekly rule
+are generated in local time and only then turned into UTC, so 09:00 stays
+09:00 across daylight-saving changes. A local start time that does not exist
+that day (the skipped hour) skips the occurrence; an ambiguous one (the
+repeated hour) takes its first occurrence.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrulestr
+
+ALLOWED_FREQUENCIES = {DAILY, WEEKLY, MONTHLY, YEARLY}
+MAX_RECURRENCE_LENGTH = 2000
+
+Interval = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Window:
+    """An availability row as plain data (``scheduling.Availability``)."""
+
+    kind: str  # "available" or "blocked"
+    timezone: str
+    start: datetime  # first occurrence, aware
+    end: datetime
+    recurrence: str = ""
+
+
+@dataclass(frozen=True)
+class BookingRules:
+    duration: timedelta
+    buffer: timedelta = timedelta(0)
+    minimum_notice: timedelta = timedelta(0)
+    horizon: timedelta = timedelta(days=60)
+    max_sessions_per_day: int | None = None
+    mentor_timezone: str = "UTC"
+
+
+# --- Recurrence ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def parse_recurrence(text: str, dtstart: datetime = datetime(2000, 1, 1)):  # noqa: DTZ001
+    """An ``rruleset`` for RFC 5545 lines (RRULE, EXDATE…) from a naive local ``dtstart``.
+
+    Raises ValueError for anything we do not expand: unparseable text, or a
+    frequency finer than daily (which could produce millions of windows).
+    """
+    if len(text) > MAX_RECURRENCE_LENGTH:
+        raise ValueError("the rule is too long")
+    try:
+        rules = rrulestr(text, dtstart=dtstart, forceset=True, unfold=True)
+    except (ValueError, TypeError, KeyError, IndexError) as error:
+        raise ValueError(str(error) or "unreadable rule") from error
+    for rule in rules._rrule:
+        if rule._freq not in ALLOWED_FREQUENCIES:
+            raise ValueError("repeat at most daily")
+    return rules
+
+
+def _to_utc(local: datetime, zone: ZoneInfo) -> datetime | None:
+    """``local`` wall-clock time in ``zone`` as UTC; None if it does not exist.
+
+    ``fold=0`` picks the first of two occurrences of an ambiguous time.
+    """
+    aware = local.replace(tzinfo=zone, fold=0)
+    moment = aware.astimezone(UTC)
+    if moment.astimezone(zone).replace(tzinfo=None) != local:
+        return None  # skipped by a daylight-saving change
+    return moment
+
+
+def _wall_end_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
+    # An end that falls in the skipped hour ends when the clock has passed it.
+    return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def expand(window: Window, range_start: datetime, range_end: datetime) -> list[Interval]:
+    """The window's occurrences (UTC) that may touch [range_start, range_end)."""
+    zone = ZoneInfo(window.timezone)
+    local_start = window.start.astimezone(zone).replace(tzinfo=None)
+    length = window.end.astimezone(zone).replace(tzinfo=None) - local_start
+    if window.recurrence:
+        # A day of margin each side: zone offsets are under a day.
+        lower = range_start.astimezone(zone).replace(tzinfo=None) - length - timedelta(days=1)
+        upper = range_end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+        starts = parse_recurrence(window.recurrence, local_start).between(lower, upper, inc=True)
+    else:
+        starts = [local_start]
+    occurrences = []
+    for local in starts:
+        start = _to_utc(local, zone)
+        if start is None:
+            continue
+        end = _wall_end_to_utc(local + length, zone)
+        if end > start and end > range_start and start < range_end:
+            occurrences.append((start, end))
+    return occurrences
+
+
+# --- Interval arithmetic -----------------------------------------------------------------
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, disjoint union of ``intervals`` (touching ones joined)."""
+    merged: list[list[datetime]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end) for start, end in merged]
+
+
+def _overlaps_any(start: datetime, end: datetime, obstacles: list[Interval], ends) -> bool:
+    # obstacles are merged (sorted, disjoint); ``ends`` their end times.
+    index = bisect.bisect_right(ends, start)
+    return index < len(obstacles) and obstacles[index][0] < end
+
+
+# --- The engine ---------------------------------------------------------------------------
+
+
+def compute_slots(
+    *,
+    windows: Sequence[Window],
+    sessions: Sequence[Interval],
+    busy: Sequence[Interval],
+    rules: BookingRules,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    sessions_per_day: Counter | None = None,
+) -> list[Slot]:
+    """Bookable slots starting in [start, end), in UTC, sorted, never overlapping.
+
+    ``sessions`` are the mentor's upcoming/active sessions and ``busy`` the busy
+    intervals from calendars; ``sessions_per_day`` counts the mentor's
+    non-cancelled sessions per local date (for the daily cap).
+    """
+    duration = rules.duration
+    if duration <= timedelta(0) or end <= start:
+        return []
+    earliest = max(start, now + rules.minimum_notice)
+    latest_start = min(end, now + rules.horizon)  # exclusive for ``end``, inclusive for horizon
+    if earliest > latest_start:
+        return []
+
+    # Windows that could hold a slot starting in range.
+    reach_start, reach_end = earliest - duration, latest_start + duration
+    available, blocked = [], []
+    for window in windows:
+        target = blocked if window.kind == "blocked" else available
+        target.extend(expand(window, reach_start, reach_end))
+    if not available:
+        return []
+    open_windows = merge(available)
+
+    buffer = rules.buffer
+    obstacles = merge(
+        [
+            *blocked,
+            *((s - buffer, e + buffer) for s, e in sessions),
+            *((s - buffer, e + buffer) for s, e in busy),
+        ]
+    )
+    obstacle_ends = [obstacle_end for _start, obstacle_end in obstacles]
+
+    cap = rules.max_sessions_per_day
+    mentor_zone = ZoneInfo(rules.mentor_timezone)
+    full_days: set[date] = set()
+    if cap is not None and sessions_per_day:
+        full_days = {day for day, count in sessions_per_day.items() if count >= cap}
+
+    slots: list[Slot] = []
+    for window_start, window_end in open_windows:
+        # Jump to the first grid point at or after ``earliest``, keeping the
+        # grid anchored at the window's start.
+        slot_start = window_start
+        if slot_start < earliest:
+            steps = -(-(earliest - window_start) // duration)
+            slot_start = window_start + steps * duration
+        while slot_start + duration <= window_end:
+            if slot_start > latest_start or slot_start >= end:
+                break
+            slot_end = slot_start + duration
+            if not _overlaps_any(slot_start, slot_end, obstacles, obstacle_ends) and (
+                not full_days or slot_start.astimezone(mentor_zone).date() not in full_days
+            ):
+                slots.append(Slot(slot_start, slot_end))
+            slot_start = slot_end
+    return slots
+
+
+# --- Loading from the database -------------------------------------------------------------
+
+
+def available_slots(
+    mentor, session_type, start: datetime, end: datetime, *, now=None
+) -> list[Slot]:
+    """``mentor``'s bookable slots for ``session_type`` starting in [start, end).
+
+    Three queries whatever the range or the number of rules, sessions and busy
+    intervals: availability rows, sessions, busy intervals. ``mentor.user``
+    should be loaded with the mentor (``select_related("user")``).
+    """
+    from django.utils import timezone as django_timezone
+
+    from .models import Availability, BusyInterval, Session
+
+    now = now or django_timezone.now()
+    duration = timedelta(minutes=session_type.duration_minutes)
+    rules = BookingRules(
+        duration=duration,
+        buffer=timedelta(minutes=mentor.buffer_minutes),
+        minimum_notice=timedelta(minutes=mentor.minimum_notice_minutes),
+        horizon=timedelta(days=mentor.booking_horizon_days),
+        max_sessions_per_day=mentor.max_sessions_per_day,
+        mentor_timezone=mentor.user.timezone,
+    )
+    windows = [
+        Window(row.kind, row.timezone, row.start, row.end, row.recurrence)
+        for row in Availability.objects.filter(mentor=mentor).only(
+            "kind", "timezone", "start", "end", "recurrence"
+        )
+    ]
+    # Sessions that matter: those near the range (for overlaps and buffers) and
+    # those on the same local days (for the daily cap): two days of margin.
+    margin = timedelta(days=2)
+    sessions_per_day: Counter = Counter()
+    blocking = []
+    mentor_zone = ZoneInfo(mentor.user.timezone)
+    for session_start, session_end, status in (
+        Session.objects.filter(mentor=mentor, start__lt=end + margin, end__gt=start - margin)
+        .exclude(status=Session.Status.CANCELLED)
+        .values_list("start", "end", "status")
+    ):
+        sessions_per_day[session_start.astimezone(mentor_zone).date()] += 1
+        if status in (Session.Status.UPCOMING, Session.Status.ACTIVE):
+            blocking.append((session_start, session_end))
+    buffer = rules.buffer + duration
+    busy = list(
+        BusyInterval.objects.filter(
+            mentor=mentor, start__lt=end + buffer, end__gt=start - buffer
+        ).values_list("start", "end")
+    )
+    return compute_slots(
+        windows=windows,
+        sessions=blocking,
+        busy=busy,
+        rules=rules,
+        now=now,
+        start=start,
+        end=end,
+        sessions_per_day=sessions_per_day,
+    )
