@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from accounts.models import User
+from scheduling.services import create_default_session_types
 
 from .cache import profiles_changed
 from .models import (
@@ -53,6 +54,7 @@ def become_mentor(*, user: User) -> MentorProfile:
                 # the same slug raises IntegrityError and we try the next one.
                 profile.full_clean(exclude=["user", "slug"])
                 profile.save()
+                create_default_session_types(mentor=profile)
                 profiles_changed()
                 return profile
         except IntegrityError:

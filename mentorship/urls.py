@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("mentorship.profile_urls")),
+    path("", include("scheduling.urls")),
 ]
 
 if settings.SERVE_MEDIA:

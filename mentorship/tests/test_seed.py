@@ -17,6 +17,7 @@ from mentorship.models import (
     MentorProfile,
     SocialLink,
 )
+from scheduling.models import Availability
 
 
 def seed() -> str:
@@ -97,7 +98,10 @@ def test_seed_demo_fills_in_what_is_missing():
     counts = row_counts()
     MentorProfile.objects.filter(user__email="mentor@example.com").delete()
     output = seed()
-    assert rows_created(output) == 1
+    # The profile, and its weekly hours (its session types come with it).
+    hours = Availability.objects.filter(mentor__user__email="mentor@example.com").count()
+    assert hours > 0
+    assert rows_created(output) == 1 + hours
     assert row_counts() == counts
 
 

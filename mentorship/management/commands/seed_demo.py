@@ -4,13 +4,18 @@ Running it twice changes nothing: rows are looked up by their natural keys and
 only created when missing.
 """
 
+from datetime import time
+
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from mentorship import demo_data, services
 from mentorship.models import ExpertiseTag, MentorProfile
+from scheduling.models import Availability
+from scheduling.services import create_default_session_types, replace_weekly_hours
 
 DEMO_PASSWORD = "mentorship-demo"  # noqa: S105 - documented demo credential
 
@@ -52,7 +57,9 @@ class Command(BaseCommand):
                 email=entry["email"], name=entry["name"], timezone=entry["timezone"]
             )
             created += is_new
-            if MentorProfile.objects.filter(user=user).exists():
+            mentor = MentorProfile.objects.filter(user=user).first()
+            if mentor is not None:
+                created += self._schedule(mentor, entry)
                 continue
             mentor = services.become_mentor(user=user)
             services.update_mentor_profile(
@@ -65,7 +72,7 @@ class Command(BaseCommand):
                 tags=[tags[name] for name in entry["tags"]],
                 links=entry["links"],
             )
-            created += 1
+            created += 1 + self._schedule(mentor, entry)
 
         for entry in demo_data.MENTEES:
             user, is_new = demo_user(
@@ -85,3 +92,25 @@ class Command(BaseCommand):
                 f"mentor@example.com or mentee@example.com with the password “{DEMO_PASSWORD}”."
             )
         )
+
+    def _schedule(self, mentor: MentorProfile, entry: dict) -> int:
+        """Session types and weekly hours, for mentors that have none yet."""
+        created = (
+            len(create_default_session_types(mentor=mentor))
+            if not mentor.session_types.exists()
+            else 0
+        )
+        if not Availability.objects.filter(mentor=mentor).exists():
+            weekly = {
+                weekday: [(time(hour), time(hour + 3)) for hour in entry.get("hours", (9, 14))]
+                for weekday in entry.get("weekdays", range(5))
+            }
+            created += len(
+                replace_weekly_hours(
+                    mentor=mentor,
+                    timezone=entry["timezone"],
+                    weekly=weekly,
+                    starting=timezone.localdate(),
+                )
+            )
+        return created

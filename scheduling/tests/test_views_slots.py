@@ -1,0 +1,176 @@
+"""``/mentors/<slug>/slots/``: the JSON contract and every 400."""
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from mentorship.services import become_mentor, update_mentor_profile
+from scheduling.models import SessionType
+from scheduling.services import replace_weekly_hours
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen_now(monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    return NOW
+
+
+@pytest.fixture
+def mentor(db, frozen_now):
+    user = UserFactory(name="Maya Mentor", timezone="America/New_York")
+    mentor = become_mentor(user=user)
+    update_mentor_profile(
+        mentor=mentor,
+        changes={"minimum_notice_minutes": 0, "buffer_minutes": 0},
+        tags=[],
+        links={},
+    )
+    # Weekdays 09:00-12:00 New York time.
+    replace_weekly_hours(
+        mentor=mentor,
+        timezone="America/New_York",
+        weekly={day: [(time(9), time(12))] for day in range(5)},
+        starting=date(2026, 11, 23),
+    )
+    mentor.refresh_from_db()
+    return mentor
+
+
+def url(mentor, **params):
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    return f"/mentors/{mentor.slug}/slots/?{query}"
+
+
+def test_contract(client, mentor):
+    response = client.get(
+        url(
+            mentor,
+            type="mentoring-session",
+            tz="America/New_York",
+            **{"from": "2026-11-30", "to": "2026-11-30"},
+        )
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert "public" in response["Cache-Control"]
+    assert "max-age=60" in response["Cache-Control"]
+    assert response.json() == {
+        "mentor": mentor.slug,
+        "timezone": "America/New_York",
+        "type": "mentoring-session",
+        "slots": [
+            {"start": "2026-11-30T14:00:00Z", "end": "2026-11-30T15:00:00Z"},
+            {"start": "2026-11-30T15:00:00Z", "end": "2026-11-30T16:00:00Z"},
+            {"start": "2026-11-30T16:00:00Z", "end": "2026-11-30T17:00:00Z"},
+        ],
+    }
+
+
+def test_dates_are_read_in_the_viewers_zone(client, mentor):
+    # Monday 30 November in Kathmandu (+05:45) ends at 18:15 UTC: 09:00-12:00
+    # New York (14:00-17:00 UTC) is wholly inside it.
+    data = client.get(
+        url(
+            mentor,
+            type="intro-call",
+            tz="Asia/Kathmandu",
+            **{"from": "2026-11-30", "to": "2026-11-30"},
+        )
+    ).json()
+    assert data["timezone"] == "Asia/Kathmandu"
+    assert [slot["start"] for slot in data["slots"]][:2] == [
+        "2026-11-30T14:00:00Z",
+        "2026-11-30T14:30:00Z",
+    ]
+    assert len(data["slots"]) == 6
+    # Tuesday 1 December in Tokyo (+09:00) runs from 15:00 UTC Monday to 15:00
+    # UTC Tuesday: the end of Monday's hours and the start of Tuesday's.
+    data = client.get(
+        url(
+            mentor, type="intro-call", tz="Asia/Tokyo", **{"from": "2026-12-01", "to": "2026-12-01"}
+        )
+    ).json()
+    assert [slot["start"] for slot in data["slots"]] == [
+        "2026-11-30T15:00:00Z",
+        "2026-11-30T15:30:00Z",
+        "2026-11-30T16:00:00Z",
+        "2026-11-30T16:30:00Z",
+        "2026-12-01T14:00:00Z",
+        "2026-12-01T14:30:00Z",
+    ]
+
+
+def test_defaults_to_the_first_active_type_and_a_week_from_today(client, mentor):
+    data = client.get(f"/mentors/{mentor.slug}/slots/").json()
+    assert data["type"] == "intro-call"
+    assert data["timezone"] == "UTC"
+    starts = [slot["start"] for slot in data["slots"]]
+    assert starts[0] == "2026-11-26T14:00:00Z"  # today (a Thursday), 09:00 New York
+    assert starts[-1] < "2026-12-03T00:00:00Z"
+
+
+def test_anonymous_may_read(client, mentor):
+    assert client.get(url(mentor)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"tz": "Mars/Olympus"}, "IANA time zone"),
+        ({"from": "2026-13-01"}, "“from” must be a date"),
+        ({"from": "tomorrow"}, "“from” must be a date"),
+        ({"to": "2026-02-30"}, "“to” must be a date"),
+        ({"from": "2026-12-10", "to": "2026-12-01"}, "must not be after"),
+        ({"from": "2026-12-01", "to": "2027-02-01"}, "at most 62 days"),
+        ({"type": "nope"}, "no session type “nope”"),
+    ],
+)
+def test_bad_parameters_are_400_with_an_error(client, mentor, params, message):
+    response = client.get(url(mentor, **params))
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+
+
+def test_62_days_is_allowed(client, mentor):
+    response = client.get(url(mentor, **{"from": "2026-12-01", "to": "2027-01-31"}))
+    assert response.status_code == 200
+
+
+def test_inactive_type_is_400(client, mentor):
+    SessionType.objects.filter(mentor=mentor, slug="intro-call").update(is_active=False)
+    response = client.get(url(mentor, type="intro-call"))
+    assert response.status_code == 400
+    # Without a type, the next active one is used.
+    assert client.get(url(mentor)).json()["type"] == "mentoring-session"
+
+
+def test_no_active_types_is_400(client, mentor):
+    SessionType.objects.filter(mentor=mentor).update(is_active=False)
+    response = client.get(url(mentor))
+    assert response.status_code == 400
+    assert "no session types" in response.json()["error"]
+
+
+def test_unknown_or_unlisted_mentor_is_404(client, mentor):
+    assert client.get("/mentors/nobody/slots/").status_code == 404
+    mentor.is_accepting_bookings = False
+    mentor.save()
+    assert client.get(url(mentor)).status_code == 404
+
+
+def test_post_is_refused(client, mentor):
+    assert client.post(url(mentor)).status_code == 405
+
+
+@pytest.mark.parametrize("days", [1, 62])
+def test_query_count_is_constant(client, mentor, days, django_assert_max_num_queries):
+    last = date(2026, 12, 1).toordinal() + days - 1
+    with django_assert_max_num_queries(5):
+        response = client.get(
+            url(mentor, **{"from": "2026-12-01", "to": date.fromordinal(last).isoformat()})
+        )
+    assert response.status_code == 200
