@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -6,4 +6,6 @@ app_name = "scheduling"
 
 urlpatterns = [
     path("mentors/<slug:slug>/slots/", views.slots_json, name="slots"),
+    path("", include("scheduling.urls_availability")),
+    path("", include("scheduling.urls_booking")),
 ]

@@ -1,0 +1,3 @@
+"""URLs included by scheduling/urls.py (namespace "scheduling")."""
+
+urlpatterns = []
