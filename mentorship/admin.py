@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from scheduling.models import Availability, SessionType
+
 from .cache import InvalidatesProfileFragments
 from .models import (
     MAX_EXPERTISE_TAGS,
@@ -24,6 +26,18 @@ class SocialLinkInline(admin.TabularInline):
     extra = 1
 
 
+class SessionTypeInline(admin.TabularInline):
+    model = SessionType
+    extra = 0
+    fields = ("name", "slug", "duration_minutes", "is_active")
+
+
+class AvailabilityInline(admin.TabularInline):
+    model = Availability
+    extra = 0
+    fields = ("kind", "timezone", "start", "end", "recurrence")
+
+
 @admin.register(MentorProfile)
 class MentorProfileAdmin(InvalidatesProfileFragments, admin.ModelAdmin):
     list_display = (
@@ -40,7 +54,7 @@ class MentorProfileAdmin(InvalidatesProfileFragments, admin.ModelAdmin):
     list_select_related = ("user",)
     readonly_fields = ("id", "rating_avg", "rating_count", "created_at", "updated_at")
     raw_id_fields = ("user",)
-    inlines = [MentorExpertiseInline, SocialLinkInline]
+    inlines = [MentorExpertiseInline, SocialLinkInline, SessionTypeInline, AvailabilityInline]
     fieldsets = (
         (None, {"fields": ("id", "user", "slug", "headline", "biography")}),
         (

@@ -12,6 +12,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from scheduling.selectors import next_available_times
+
 from . import selectors, services
 from .cache import profiles_version
 from .forms import MenteeProfileForm, MentorProfileForm, social_link_formset
@@ -51,6 +53,9 @@ def mentor_detail(request, slug):
     """The public mentor page. Mentors not taking bookings are visible only to
     themselves and staff; anyone else gets 404."""
     mentor = selectors.mentor_for_page(slug=slug, viewer=request.user)
+    session_type, next_times = (
+        next_available_times(mentor) if mentor.is_accepting_bookings else (None, [])
+    )
     # Tags and links are read inside the cached fragment, only when it is missing.
     return render(
         request,
@@ -59,6 +64,8 @@ def mentor_detail(request, slug):
             "mentor": mentor,
             "is_owner": mentor.user_id == request.user.pk,
             "profiles_version": profiles_version(),
+            "session_type": session_type,
+            "next_times": next_times,
         },
     )
 

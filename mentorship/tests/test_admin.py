@@ -162,6 +162,14 @@ def admin_change_data(mentor, **fields) -> dict:
         "social_links-MAX_NUM_FORMS": "1000",
         "_save": "Save",
     }
+    # The scheduling inlines, left as they are (the mentors here have none).
+    for prefix in ("session_types", "availability"):
+        data |= {
+            f"{prefix}-TOTAL_FORMS": "0",
+            f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+        }
     if mentor.is_accepting_bookings:
         data["is_accepting_bookings"] = "on"
     for number, row in enumerate(expertise):

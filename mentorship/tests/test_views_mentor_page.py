@@ -6,6 +6,7 @@ import pytest
 
 from accounts.tests.factories import UserFactory
 from mentorship.models import MentorProfile
+from scheduling.services import create_default_session_types
 
 from .factories import ExpertiseTagFactory, MentorProfileFactory, mentor_with_tags_and_links
 
@@ -176,13 +177,15 @@ def test_page_is_read_only(client, mentor):
 
 # --- Query budget ------------------------------------------------------------------------
 
-# Cold cache: the mentor with the user, their tags, their links (one query
-# each). Signed in adds the session, the user and the navbar's roles. With the
-# profile fragments cached only the mentor row (it decides 404 or not) remains.
+# Cold cache: the mentor with the user, their tags, their links, and the next
+# available times (session type, then availability, sessions and busy
+# intervals): one query each. Signed in adds the session, the user and the
+# navbar's roles. With the fragments cached only the mentor row (it decides
+# 404 or not) remains, and for anonymous visitors not even that.
 MENTOR_PAGE_QUERIES = {
-    ("anonymous", "cold"): 3,
+    ("anonymous", "cold"): 7,
     ("anonymous", "warm"): 1,
-    ("signed-in", "cold"): 6,
+    ("signed-in", "cold"): 10,
     ("signed-in", "warm"): 4,
 }
 
@@ -193,6 +196,7 @@ MENTOR_PAGE_QUERIES = {
 @pytest.mark.parametrize("cache", ["cold", "warm"])
 def test_mentor_page_query_budget(client, django_assert_max_num_queries, count, viewer, cache):
     everyone = [mentor_with_tags_and_links() for _ in range(count)]
+    create_default_session_types(mentor=everyone[-1])
     url = f"/mentors/{everyone[-1].slug}/"
     if viewer == "signed-in":
         client.force_login(UserFactory())

@@ -1,0 +1,36 @@
+"""Reads across scheduling models."""
+
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from mentorship.cache import profiles_version
+
+from .models import SessionType
+from .slots import Slot, available_slots
+
+NEXT_TIMES_DAYS = 14
+NEXT_TIMES_SECONDS = 60
+
+
+def next_available_times(mentor, *, limit: int = 6) -> tuple[SessionType | None, list[Slot]]:
+    """The first bookable times of the mentor's first active session type in
+    the next 14 days, for the mentor page.
+
+    Cached for a minute under the profiles version: slots move with the clock
+    (minimum notice), so the key also carries the current minute.
+    """
+    now = timezone.now().replace(second=0, microsecond=0)
+    key = f"scheduling:next-times:{mentor.pk}:{profiles_version()}:{now.isoformat()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    session_type = mentor.session_types.active().first()
+    slots = []
+    if session_type is not None:
+        slots = available_slots(
+            mentor, session_type, now, now + timedelta(days=NEXT_TIMES_DAYS), now=now
+        )[:limit]
+    cache.set(key, (session_type, slots), NEXT_TIMES_SECONDS)
+    return session_type, slots

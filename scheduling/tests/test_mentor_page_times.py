@@ -1,0 +1,50 @@
+"""The mentor page lists the next bookable times in the viewer's zone."""
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from mentorship.services import become_mentor, update_mentor_profile
+from scheduling.services import replace_weekly_hours
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
+
+
+@pytest.fixture
+def mentor(db, monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    mentor = become_mentor(user=UserFactory(name="Maya Mentor", timezone="America/New_York"))
+    update_mentor_profile(mentor=mentor, changes={"minimum_notice_minutes": 0}, tags=[], links={})
+    replace_weekly_hours(
+        mentor=mentor,
+        timezone="America/New_York",
+        weekly={day: [(time(9), time(12))] for day in range(5)},
+        starting=date(2026, 11, 23),
+    )
+    return mentor
+
+
+def test_next_times_in_the_visitors_zone(client, mentor):
+    client.cookies["tz"] = "Asia/Kolkata"
+    text = client.get(f"/mentors/{mentor.slug}/").text
+    assert "Next times for a 30-minute intro call, in your zone (Asia/Kolkata)" in text
+    # 09:00 New York on Thursday 26 November is 19:30 in Kolkata.
+    assert "<li>Thu 26 Nov, 19:30</li>" in text
+    assert text.count("<li>Thu 26 Nov,") == 6
+
+
+def test_no_times_says_so(client, mentor):
+    replace_weekly_hours(mentor=mentor, timezone="America/New_York", weekly={}, starting=NOW.date())
+    text = client.get(f"/mentors/{mentor.slug}/").text
+    assert "No open times in the next two weeks." in text
+
+
+def test_not_accepting_shows_no_times(client, mentor):
+    mentor.is_accepting_bookings = False
+    mentor.save()
+    client.force_login(mentor.user)
+    text = client.get(f"/mentors/{mentor.slug}/").text
+    assert "Not accepting bookings right now." in text
+    assert "Next times" not in text
