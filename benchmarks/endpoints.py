@@ -51,6 +51,17 @@ def _last_directory_page() -> str:
     return f"/mentors/?page={min(500, pages)}"
 
 
+def _demo_mentor_slots() -> str:
+    # seed_demo's Maya Mentor has weekday hours: a week of intro-call times.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    last = today + timedelta(days=6)
+    return f"/mentors/maya-mentor/slots/?type=intro-call&from={today}&to={last}&tz=Europe/Berlin"
+
+
 ENDPOINTS: list[Endpoint] = [
     Endpoint("home", "/"),
     Endpoint("healthz", "/healthz"),
@@ -59,6 +70,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("directory tag", "/mentors/?tag=python"),
     Endpoint("directory q", "/mentors/?q=kubernetes"),
     Endpoint("mentor page", _a_listed_mentor),
+    Endpoint("slots json (7 days)", _demo_mentor_slots),
     # The same pages with nothing cached: what a first visit, or the first
     # request after any profile change, costs.
     Endpoint("directory p1 cold", "/mentors/", cold=True),

@@ -176,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
 
     from benchmarks.endpoints import BARE, ENDPOINTS
+    from benchmarks.engine import format_result as format_engine
+    from benchmarks.engine import measure as measure_engine
     from benchmarks.measure import BenchmarkError, format_table, run_in_process
     from benchmarks.server import ServerError
 
@@ -186,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = run_in_process(
             ENDPOINTS, requests=args.requests, warmup=args.warmup, progress=progress
         )
+        progress("slot engine")
+        engine = measure_engine()
         if not args.skip_http:
             run_http(
                 rows,
@@ -218,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("x bare: times the cost of the bare template view in this run (higher is slower);")
     print("in-process = median / bare median, HTTP = bare req/s / req/s.")
+    print()
+    print(format_engine(engine))
     failed = [row for row in rows if row.http and row.http.failed]
     for row in failed:
         print(f"warning: {row.name}: {row.http.failed} HTTP requests failed", file=sys.stderr)
@@ -235,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                 "workers": args.workers,
             },
             "rows": [_without_nan(row.as_dict()) for row in rows],
+            "slot_engine": engine,
         }
         args.json.write_text(json.dumps(payload, indent=2, allow_nan=False, default=str) + "\n")
         print(f"\nResults written to {args.json}")

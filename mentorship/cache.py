@@ -1,8 +1,10 @@
-"""Fragment caching for the public profile pages.
+"""Caching for the public pages: directory, mentor pages and bookable times.
 
-The directory and mentor pages are rendered from cached fragments keyed by a
-*profiles version*: a counter that every write changing what those pages show
-bumps after its transaction commits (``profiles_changed``). A fragment is
+They are rendered from cached fragments keyed by a *profiles version*: a
+counter that every write changing what those pages show (profiles, tags,
+session types, availability, sessions, busy times) bumps after its
+transaction commits (``profiles_changed``). Bookable times also depend on the
+clock, so their keys carry the current minute as well. A fragment is
 therefore never served after the data it shows has changed; the time limit is
 only a safety net. With several processes, the cache must be shared (Redis,
 ``REDIS_URL``) so that a bump in one process reaches the others.

@@ -1,6 +1,7 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone as django_timezone
@@ -8,12 +9,14 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from accounts.validators import known_timezones
+from mentorship.cache import profiles_version
 from mentorship.models import MentorProfile
 
 from .models import SessionType
 from .slots import available_slots
 
 MAX_RANGE_DAYS = 62
+SLOTS_CACHE_SECONDS = 60
 DEFAULT_RANGE_DAYS = 7
 
 
@@ -65,6 +68,20 @@ def slots_json(request, slug):
     ``tz`` (``to`` inclusive, at most 62 days); every bad parameter is a 400
     with ``{"error": …}``.
     """
+    # The answer depends on the data (profiles version) and the clock (minimum
+    # notice): cache it for the current minute under the version.
+    minute = django_timezone.now().strftime("%Y%m%d%H%M")
+    key = f"scheduling:slots:{slug}:{profiles_version()}:{minute}:{request.GET.urlencode()}"
+    cached = cache.get(key)
+    if cached is not None:
+        status, payload = cached
+        return JsonResponse(payload, status=status)
+    status, payload = _slots_payload(request, slug)
+    cache.set(key, (status, payload), SLOTS_CACHE_SECONDS)
+    return JsonResponse(payload, status=status)
+
+
+def _slots_payload(request, slug) -> tuple[int, dict]:
     mentor = get_object_or_404(MentorProfile.objects.listed().select_related("user"), slug=slug)
     try:
         zone_name, start, end = _slot_range(request.GET)
@@ -79,13 +96,11 @@ def slots_json(request, slug):
             if session_type is None:
                 raise BadRequest("This mentor offers no session types yet.")
     except BadRequest as error:
-        return JsonResponse({"error": str(error)}, status=400)
+        return 400, {"error": str(error)}
     slots = available_slots(mentor, session_type, start, end)
-    return JsonResponse(
-        {
-            "mentor": mentor.slug,
-            "timezone": zone_name,
-            "type": session_type.slug,
-            "slots": [{"start": _utc_iso(slot.start), "end": _utc_iso(slot.end)} for slot in slots],
-        }
-    )
+    return 200, {
+        "mentor": mentor.slug,
+        "timezone": zone_name,
+        "type": session_type.slug,
+        "slots": [{"start": _utc_iso(slot.start), "end": _utc_iso(slot.end)} for slot in slots],
+    }
