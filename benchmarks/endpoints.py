@@ -77,4 +77,5 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("directory deep cold", _last_directory_page, cold=True),
     Endpoint("directory q cold", "/mentors/?q=kubernetes", cold=True),
     Endpoint("mentor page cold", _a_listed_mentor, cold=True),
+    Endpoint("slots json cold", _demo_mentor_slots, cold=True),
 ]
