@@ -1,13 +1,29 @@
-"""State changes of session types and availability."""
+"""State changes of session types and availability.
 
+Availability the editor writes (all in the mentor's wall-clock time):
+
+- weekly hours: ``available`` rows with ``RRULE:FREQ=WEEKLY;BYDAY=XX``;
+- date overrides: the date is left out of *every* weekly rule with an
+  ``EXDATE:`` line (the local start of that rule on the date), plus one-off
+  ``available`` rows for the date's replacement hours (none = the whole day off).
+  Writing the EXDATE on every weekly rule, not only on the rules of that
+  weekday, lets an override survive weekly hours that change weekday later;
+  an EXDATE that matches no occurrence excludes nothing;
+- time off: one-off ``blocked`` rows.
+"""
+
+import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone as django_timezone
 
 from accounts.validators import validate_timezone
+from mentorship.cache import profiles_changed
 from mentorship.models import MentorProfile
 
 from .models import Availability, SessionType
@@ -33,6 +49,80 @@ def create_default_session_types(*, mentor: MentorProfile) -> list[SessionType]:
     return created
 
 
+WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+WEEKLY_PREFIX = "RRULE:FREQ=WEEKLY"
+EXDATE_VALUE = re.compile(r"(\d{8})T\d{6}")
+
+
+def check_day_ranges(ranges: list[tuple[time, time]], *, label: str) -> list[tuple[time, time]]:
+    """``ranges`` sorted; ValidationError if one ends before it starts or two overlap."""
+    ordered = sorted(ranges)
+    for range_start, range_end in ordered:
+        if range_end <= range_start:
+            raise ValidationError(
+                f"{label}: {range_start:%H:%M}–{range_end:%H:%M} must end after it starts."
+            )
+    for (first_start, first_end), (second_start, second_end) in pairwise(ordered):
+        if second_start < first_end:
+            raise ValidationError(
+                f"{label}: {first_start:%H:%M}–{first_end:%H:%M} and "
+                f"{second_start:%H:%M}–{second_end:%H:%M} overlap."
+            )
+    return ordered
+
+
+def _weekly_rows(mentor: MentorProfile):
+    return Availability.objects.filter(
+        mentor=mentor, kind=Availability.Kind.AVAILABLE, recurrence__startswith=WEEKLY_PREFIX
+    )
+
+
+def is_weekly(row: Availability) -> bool:
+    return row.kind == Availability.Kind.AVAILABLE and row.recurrence.startswith(WEEKLY_PREFIX)
+
+
+def excluded_dates(recurrence: str) -> set[date]:
+    """The local dates named by the EXDATE lines of ``recurrence``."""
+    dates = set()
+    for line in recurrence.splitlines():
+        if line.upper().startswith("EXDATE"):
+            for day in EXDATE_VALUE.findall(line):
+                dates.add(datetime.strptime(day, "%Y%m%d").date())  # noqa: DTZ007 (a local date)
+    return dates
+
+
+def _with_exdates(row: Availability, dates) -> str:
+    """The row's RRULE line(s) followed by one EXDATE line per date in ``dates``,
+    at the row's local start time (the time of that date's occurrence)."""
+    rule_lines = [
+        line for line in row.recurrence.splitlines() if not line.upper().startswith("EXDATE")
+    ]
+    local_time = row.start.astimezone(ZoneInfo(row.timezone)).time()
+    exdates = [f"EXDATE:{datetime.combine(day, local_time):%Y%m%dT%H%M%S}" for day in sorted(dates)]
+    return "\n".join([*rule_lines, *exdates])
+
+
+def day_label(day: date) -> str:
+    """“Wednesday 2 December 2026”."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def _local_today(timezone: str) -> date:
+    return django_timezone.now().astimezone(ZoneInfo(timezone)).date()
+
+
+def _save_recurrences(rows: list[Availability], dates: set[date]) -> None:
+    for row in rows:
+        row.recurrence = _with_exdates(row, dates)
+        try:
+            row.full_clean(exclude=["mentor"])
+        except ValidationError as error:
+            raise ValidationError(
+                "You have too many date overrides: remove some before adding more."
+            ) from error
+    Availability.objects.bulk_update(rows, ["recurrence"])
+
+
 @transaction.atomic
 def replace_weekly_hours(
     *,
@@ -45,25 +135,19 @@ def replace_weekly_hours(
     to (start, end) local times in ``timezone``; rules begin on ``starting``.
 
     All or nothing: a range that ends before it starts, or ranges that overlap
-    on one day, raise ValidationError and change nothing.
+    on one day, raise ValidationError and change nothing. Date overrides
+    (EXDATE lines of the old rules) carry over to the new rules, except those
+    for dates already past.
     """
     validate_timezone(timezone)
     zone = ZoneInfo(timezone)
     for weekday, ranges in weekly.items():
-        ordered = sorted(ranges)
-        for range_start, range_end in ordered:
-            if range_end <= range_start:
-                raise ValidationError(
-                    f"{WEEKDAY_CODES[weekday]}: {range_start:%H:%M}–{range_end:%H:%M} "
-                    "must end after it starts."
-                )
-        for (_, first_end), (second_start, _) in pairwise(ordered):
-            if second_start < first_end:
-                raise ValidationError(f"{WEEKDAY_CODES[weekday]}: time ranges overlap.")
+        check_day_ranges(ranges, label=WEEKDAY_NAMES[weekday])
 
-    Availability.objects.filter(
-        mentor=mentor, kind=Availability.Kind.AVAILABLE, recurrence__startswith="RRULE:FREQ=WEEKLY"
-    ).delete()
+    old_rows = list(_weekly_rows(mentor).select_for_update())
+    overrides = set().union(*(excluded_dates(row.recurrence) for row in old_rows))
+    overrides = {day for day in overrides if day >= starting - timedelta(days=1)}
+    Availability.objects.filter(pk__in=[row.pk for row in old_rows]).delete()
     rows = []
     for weekday, ranges in sorted(weekly.items()):
         first_day = starting + timedelta(days=(weekday - starting.weekday()) % 7)
@@ -74,8 +158,185 @@ def replace_weekly_hours(
                 timezone=timezone,
                 start=datetime.combine(first_day, range_start, tzinfo=zone),
                 end=datetime.combine(first_day, range_end, tzinfo=zone),
-                recurrence=f"RRULE:FREQ=WEEKLY;BYDAY={WEEKDAY_CODES[weekday]}",
+                recurrence=f"{WEEKLY_PREFIX};BYDAY={WEEKDAY_CODES[weekday]}",
             )
-            row.full_clean(exclude=["mentor"])
+            row.recurrence = _with_exdates(row, overrides)
+            try:
+                row.full_clean(exclude=["mentor"])
+            except ValidationError as error:
+                if "recurrence" in error.message_dict:
+                    raise ValidationError(
+                        "You have too many date overrides: remove some first."
+                    ) from error
+                raise
             rows.append(row)
-    return Availability.objects.bulk_create(rows)
+    created = Availability.objects.bulk_create(rows)
+    profiles_changed()
+    return created
+
+
+@transaction.atomic
+def save_weekly_hours(
+    *, mentor: MentorProfile, weekly: dict[int, list[tuple[time, time]]]
+) -> list[Availability]:
+    """The editor's save: weekly hours in the mentor's own zone (``User.timezone``),
+    starting today there. Date overrides are kept."""
+    zone_name = mentor.user.timezone
+    return replace_weekly_hours(
+        mentor=mentor, timezone=zone_name, weekly=weekly, starting=_local_today(zone_name)
+    )
+
+
+@dataclass(frozen=True)
+class DateOverride:
+    """One date with other hours than the weekly ones; no ``ranges`` = the day off."""
+
+    day: date
+    ranges: tuple[tuple[time, time], ...]
+
+    @property
+    def is_day_off(self) -> bool:
+        return not self.ranges
+
+
+def _is_override_row(row: Availability) -> bool:
+    return row.kind == Availability.Kind.AVAILABLE and not row.recurrence
+
+
+def _local_day(row: Availability) -> date:
+    return row.start.astimezone(ZoneInfo(row.timezone)).date()
+
+
+def date_overrides(rows, *, since: date | None = None) -> list[DateOverride]:
+    """The overrides among ``rows`` (a mentor's Availability rows, already
+    loaded), sorted by date, from ``since`` on."""
+    hours: dict[date, list[tuple[time, time]]] = {}
+    for row in rows:
+        if is_weekly(row):
+            for day in excluded_dates(row.recurrence):
+                hours.setdefault(day, [])
+        elif _is_override_row(row):
+            zone = ZoneInfo(row.timezone)
+            hours.setdefault(_local_day(row), []).append(
+                (row.start.astimezone(zone).time(), row.end.astimezone(zone).time())
+            )
+    return [
+        DateOverride(day=day, ranges=tuple(sorted(ranges)))
+        for day, ranges in sorted(hours.items())
+        if since is None or day >= since
+    ]
+
+
+def _clear_override(mentor: MentorProfile, day: date, weekly: list[Availability]) -> bool:
+    """Remove the override of ``day`` (EXDATEs and one-off rows); True if there was one."""
+    found = False
+    for row in weekly:
+        dates = excluded_dates(row.recurrence)
+        if day in dates:
+            found = True
+    if found:
+        _save_recurrences(
+            weekly,
+            {other for row in weekly for other in excluded_dates(row.recurrence)} - {day},
+        )
+    one_offs = [
+        row.pk
+        for row in Availability.objects.filter(
+            mentor=mentor, kind=Availability.Kind.AVAILABLE, recurrence=""
+        )
+        if _local_day(row) == day
+    ]
+    if one_offs:
+        found = True
+        Availability.objects.filter(pk__in=one_offs).delete()
+    return found
+
+
+@transaction.atomic
+def set_date_override(
+    *, mentor: MentorProfile, day: date, ranges: list[tuple[time, time]]
+) -> DateOverride:
+    """Give ``day`` (a date in the mentor's zone) other hours: ``ranges`` of
+    local times, or none for the whole day off. Replaces an earlier override of
+    the same date. ValidationError (and no change) for a past date, ranges that
+    end before they start or overlap, or a day off on a day without hours.
+    """
+    zone_name = mentor.user.timezone
+    zone = ZoneInfo(zone_name)
+    if day < _local_today(zone_name):
+        raise ValidationError("Choose today or a later date.")
+    ordered = check_day_ranges(ranges, label=day_label(day))
+    # Lock the weekly rows: two overrides saved at once must not lose an EXDATE.
+    weekly = list(_weekly_rows(mentor).select_for_update())
+    _clear_override(mentor, day, weekly)
+    weekday_code = WEEKDAY_CODES[day.weekday()]
+    works_that_day = any(
+        f"BYDAY={weekday_code}" in row.recurrence and _local_day(row) <= day for row in weekly
+    )
+    if not ordered and not works_that_day:
+        raise ValidationError(
+            f"You have no weekly hours on {day_label(day)}: that day is already off."
+        )
+    if weekly:
+        dates = {other for row in weekly for other in excluded_dates(row.recurrence)}
+        today = _local_today(zone_name)
+        _save_recurrences(weekly, {other for other in dates if other >= today} | {day})
+    new_rows = []
+    for range_start, range_end in ordered:
+        row = Availability(
+            mentor=mentor,
+            kind=Availability.Kind.AVAILABLE,
+            timezone=zone_name,
+            start=datetime.combine(day, range_start, tzinfo=zone),
+            end=datetime.combine(day, range_end, tzinfo=zone),
+        )
+        row.full_clean(exclude=["mentor"])
+        new_rows.append(row)
+    Availability.objects.bulk_create(new_rows)
+    profiles_changed()
+    return DateOverride(day=day, ranges=tuple(ordered))
+
+
+@transaction.atomic
+def remove_date_override(*, mentor: MentorProfile, day: date) -> bool:
+    """Give ``day`` its weekly hours back. False if it had no override."""
+    weekly = list(_weekly_rows(mentor).select_for_update())
+    removed = _clear_override(mentor, day, weekly)
+    profiles_changed()
+    return removed
+
+
+@transaction.atomic
+def add_time_off(*, mentor: MentorProfile, start: datetime, end: datetime) -> Availability:
+    """Block ``start``..``end`` (naive wall-clock times in the mentor's zone,
+    possibly many days apart): one ``blocked`` row. ValidationError (and no
+    change) unless it ends after it starts and after now."""
+    zone_name = mentor.user.timezone
+    zone = ZoneInfo(zone_name)
+    start_utc = start.replace(tzinfo=zone, fold=0)
+    end_utc = end.replace(tzinfo=zone, fold=0)
+    if end_utc <= start_utc:
+        raise ValidationError("Time off must end after it starts.")
+    if end_utc <= django_timezone.now():
+        raise ValidationError("This time off is already over: choose a future end.")
+    row = Availability(
+        mentor=mentor,
+        kind=Availability.Kind.BLOCKED,
+        timezone=zone_name,
+        start=start_utc,
+        end=end_utc,
+    )
+    row.full_clean(exclude=["mentor"])
+    row.save()
+    profiles_changed()
+    return row
+
+
+@transaction.atomic
+def remove_time_off(*, mentor: MentorProfile, time_off_id: int) -> bool:
+    """Delete one of ``mentor``'s blocked rows; False if it is not theirs."""
+    deleted, _ = Availability.objects.filter(
+        mentor=mentor, kind=Availability.Kind.BLOCKED, pk=time_off_id
+    ).delete()
+    profiles_changed()
+    return bool(deleted)

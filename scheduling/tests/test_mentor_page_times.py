@@ -48,3 +48,21 @@ def test_not_accepting_shows_no_times(client, mentor):
     text = client.get(f"/mentors/{mentor.slug}/").text
     assert "Not accepting bookings right now." in text
     assert "Next times" not in text
+
+
+def test_an_availability_change_shows_at_once(client, mentor, django_capture_on_commit_callbacks):
+    from datetime import datetime as naive_datetime
+
+    from scheduling.services import add_time_off
+
+    client.cookies["tz"] = "America/New_York"
+    assert "<li>Thu 26 Nov, 09:00</li>" in client.get(f"/mentors/{mentor.slug}/").text
+    with django_capture_on_commit_callbacks(execute=True):
+        add_time_off(
+            mentor=mentor,
+            start=naive_datetime(2026, 11, 26, 0, 0),  # noqa: DTZ001 - wall clock, mentor's zone
+            end=naive_datetime(2026, 11, 27, 0, 0),  # noqa: DTZ001
+        )
+    text = client.get(f"/mentors/{mentor.slug}/").text
+    assert "Thu 26 Nov" not in text
+    assert "<li>Fri 27 Nov, 09:00</li>" in text

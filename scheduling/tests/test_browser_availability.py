@@ -1,0 +1,73 @@
+"""The availability editor in Chromium: weekly hours copied across days, a day
+off, and the live preview without that day."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.tests.factories import PASSWORD, UserFactory
+from mentorship.services import become_mentor, update_mentor_profile
+
+
+def log_in(page, email: str) -> None:
+    page.goto("/accounts/login/")
+    page.locator("#id_login").fill(email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.locator("#account-menu")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_mentor_sets_weekly_hours_and_a_day_off(page, screenshot, browser_problems):
+    user = UserFactory(name="Maya Mentor", timezone="Europe/Berlin")
+    mentor = become_mentor(user=user)
+    update_mentor_profile(mentor=mentor, changes={"minimum_notice_minutes": 0}, tags=[], links={})
+    today = timezone.now().astimezone(ZoneInfo("Europe/Berlin")).date()
+    wednesday = today + timedelta(days=(2 - today.weekday()) % 7 or 7)
+
+    log_in(page, user.email)
+    page.goto(f"/mentors/{mentor.slug}/availability/")
+    expect(page.get_by_role("heading", name="Your availability")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Europe/Berlin")
+    preview = page.locator("#availability-preview")
+    expect(preview).to_contain_text("No bookable times in the next 14 days")
+
+    page.get_by_label("Monday, range 1: start").fill("09:00")
+    page.get_by_label("Monday, range 1: end").fill("12:00")
+    # Monday to Friday are ticked as copy targets by default.
+    for day in ("Tuesday", "Wednesday", "Thursday", "Friday"):
+        expect(page.get_by_role("checkbox", name=day, exact=True)).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Saturday", exact=True)).not_to_be_checked()
+    page.get_by_role("button", name="Copy Monday to ticked days").click()
+    expect(page.get_by_role("status").filter(has_text="Copied Monday's hours")).to_be_visible()
+    for day in ("Tuesday", "Wednesday", "Thursday", "Friday"):
+        expect(page.get_by_label(f"{day}, range 1: start")).to_have_value("09:00")
+        expect(page.get_by_label(f"{day}, range 1: end")).to_have_value("12:00")
+    expect(page.get_by_label("Saturday, range 1: start")).to_have_value("")
+
+    page.get_by_role("button", name="Save weekly hours").click()
+    expect(page.get_by_role("status").filter(has_text="weekly hours were saved")).to_be_visible()
+    expect(preview.locator(f'[data-day="{wednesday:%Y-%m-%d}"]')).to_have_count(1)
+    expect(preview).to_contain_text("09:00")
+
+    page.locator("#id_date").fill(f"{wednesday:%Y-%m-%d}")
+    page.get_by_label("The whole day off").check()
+    page.get_by_role("button", name="Save override").click()
+    expect(page.get_by_role("status").filter(has_text="is now a day off")).to_be_visible()
+    expect(page.locator(f'[data-override="{wednesday:%Y-%m-%d}"]')).to_contain_text("Day off")
+
+    # The preview comes back through htmx on Refresh, still without that Wednesday.
+    with page.expect_response(lambda response: "/availability/preview/" in response.url):
+        preview.get_by_role("link", name="Refresh").click()
+    preview = page.locator("#availability-preview")
+    expect(preview.locator(f'[data-day="{wednesday:%Y-%m-%d}"]')).to_have_count(0)
+    expect(preview.locator(".preview-day").first).to_be_visible()
+    weekdays = preview.locator(".preview-day h3").all_inner_texts()
+    assert weekdays and all(not text.startswith(("Saturday", "Sunday")) for text in weekdays)
+    assert page.url.endswith("/availability/")  # htmx swapped in place
+
+    screenshot("availability-editor")
+    assert browser_problems == []
