@@ -1,3 +1,24 @@
 """URLs included by scheduling/urls.py (namespace "scheduling")."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views_booking
+
+urlpatterns = [
+    path("mentors/<slug:slug>/book/", views_booking.book, name="book"),
+    path(
+        "mentors/<slug:slug>/session-types/",
+        views_booking.session_types,
+        name="session_types",
+    ),
+    path(
+        "mentors/<slug:slug>/session-types/<slug:type_slug>/edit/",
+        views_booking.session_type_edit,
+        name="session_type_edit",
+    ),
+    path(
+        "mentors/<slug:slug>/session-types/<slug:type_slug>/delete/",
+        views_booking.session_type_delete,
+        name="session_type_delete",
+    ),
+]

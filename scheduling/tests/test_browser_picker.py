@@ -1,0 +1,153 @@
+"""The slot picker in a real browser: a visitor in Asia/Kolkata books from a
+mentor in New York, switching type and week with htmx."""
+
+import re
+from datetime import UTC, date, datetime, time
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from conftest import ARTIFACTS_DIR
+from mentorship.services import become_mentor, update_mentor_profile
+from scheduling.services import replace_weekly_hours
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Thursday 26 November 2026, 12:00 UTC (the live server runs in this process).
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def mentor(monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    mentor = become_mentor(user=UserFactory(name="Maya Mentor", timezone="America/New_York"))
+    update_mentor_profile(
+        mentor=mentor,
+        changes={"minimum_notice_minutes": 0, "buffer_minutes": 0, "headline": "Staff engineer"},
+        tags=[],
+        links={},
+    )
+    replace_weekly_hours(
+        mentor=mentor,
+        timezone="America/New_York",
+        weekly={day: [(time(9), time(12))] for day in range(5)},
+        starting=date(2026, 11, 23),
+    )
+    return mentor
+
+
+@pytest.fixture
+def kolkata_page(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server.url,
+        timezone_id="Asia/Kolkata",
+        viewport={"width": 1280, "height": 900},
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def watch_problems(page) -> list[str]:
+    """Console errors (CSP violations among them), page errors and failed
+    requests, as the shared ``browser_problems`` fixture collects them."""
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text} ({page.url})")
+            if message.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error} ({page.url})"))
+    page.on(
+        "requestfailed",
+        lambda request: (
+            None
+            if request.failure == "net::ERR_ABORTED"
+            else problems.append(f"request failed: {request.url} ({request.failure})")
+        ),
+    )
+    return problems
+
+
+def test_a_visitor_in_kolkata_picks_a_time(kolkata_page, mentor):
+    page = kolkata_page
+    problems = watch_problems(page)
+
+    page.goto(f"/mentors/{mentor.slug}/")
+    # The booking card's button (its label depends on the times it lists).
+    page.locator(f'aside a[href="/mentors/{mentor.slug}/book/"]').first.click()
+    page.wait_for_url(re.compile(rf"/mentors/{mentor.slug}/book/"))
+
+    # The browser's zone (sent as the tz cookie) is the default. Chromium names
+    # it by its legacy alias, Asia/Calcutta: the same zone.
+    days = page.locator("#picker-days")
+    assert re.search(r"Times are in Asia/(Kolkata|Calcutta) \(UTC\+05:30\)", days.inner_text())
+    assert page.locator("#picker-tz").input_value() in ("Asia/Kolkata", "Asia/Calcutta")
+    thursday_first = page.locator('time[datetime="2026-11-26T14:00:00Z"]')
+    assert thursday_first.inner_text() == "19:30"
+    assert page.locator("#picker-days time").count() == 12  # Thu + Fri, 6 half-hours each
+
+    # htmx swaps only the days: a marker on the window survives.
+    page.evaluate("window.pickerMarker = 'kept'")
+
+    page.get_by_label("Mentoring session").check()
+    page.wait_for_url(re.compile(r"type=mentoring-session"))
+    days.get_by_text("Mentoring session · 60 min").wait_for()
+    assert page.locator("#picker-days time").count() == 6  # hourly now
+
+    page.get_by_role("link", name="Next week →").click()
+    page.wait_for_url(re.compile(r"week=2026-11-30"))
+    days.get_by_text("Week of 30 November – 6 December 2026").wait_for()
+    assert page.locator("#picker-days time").count() == 15  # 5 days x 3 hours
+    assert page.locator('time[datetime="2026-11-30T14:00:00Z"]').inner_text() == "19:30"
+    assert "type=mentoring-session" in page.url
+
+    # Choosing a time highlights it and shows the (not yet open) booking form.
+    page.get_by_role("link", name=re.compile(r"^Tuesday 1 December, 20:30 Asia")).click()
+    page.wait_for_url(re.compile(r"start=2026-12-01T15%3A00%3A00Z"))
+    chosen = page.locator("#picker-chosen")
+    chosen.wait_for()
+    assert "Tuesday 1 December 2026, 20:30–21:30 IST" in chosen.inner_text()
+    assert page.get_by_role("button", name="Book this time").is_disabled()
+    assert page.evaluate("window.pickerMarker") == "kept"
+
+    # Changing the zone keeps the week and type.
+    page.locator("#picker-tz").fill("Europe/London")
+    page.locator("#picker-tz").press("Enter")
+    page.wait_for_url(re.compile(r"tz=Europe%2FLondon"))
+    days.get_by_text("Times are in Europe/London").wait_for()
+    assert page.locator('time[datetime="2026-11-30T14:00:00Z"]').inner_text() == "14:00"
+    assert "week=2026-11-30" in page.url
+
+    # Back to Kolkata for the screenshot, with a time chosen.
+    page.goto(
+        f"/mentors/{mentor.slug}/book/?type=intro-call&tz=Asia%2FKolkata&week=2026-11-30"
+        "&start=2026-12-01T15%3A00%3A00Z"
+    )
+    target = ARTIFACTS_DIR / "screenshots" / "slot-picker.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target), full_page=True)
+    assert problems == []
+
+
+def test_the_picker_works_without_javascript(browser, live_server, mentor):
+    context = browser.new_context(
+        base_url=live_server.url, timezone_id="Asia/Kolkata", java_script_enabled=False
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"/mentors/{mentor.slug}/book/?tz=Asia%2FKolkata")
+        page.get_by_label("Mentoring session").check()
+        page.get_by_role("button", name="Show times").click()
+        page.wait_for_url(re.compile(r"type=mentoring-session"))
+        assert page.locator("#picker-days time").count() == 6
+        page.get_by_role("link", name="Next week →").click()
+        page.wait_for_url(re.compile(r"week=2026-11-30"))
+        assert page.locator('time[datetime="2026-11-30T14:00:00Z"]').inner_text() == "19:30"
+    finally:
+        context.close()

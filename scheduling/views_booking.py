@@ -1,0 +1,266 @@
+"""Session types (mentors manage their own) and the slot picker (everyone)."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone as django_timezone
+from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.validators import timezone_names
+from mentorship.models import MentorProfile
+
+from . import session_types as services
+from .forms_booking import PickerQuery, SessionTypeForm
+from .models import SessionType
+from .slots import Slot, available_slots
+from .views import MAX_RANGE_DAYS, _slot_range, _utc_iso
+
+# --- Session types (owner only) ------------------------------------------------------------
+
+
+def _own_mentor(request, slug: str) -> MentorProfile:
+    """The mentor profile at ``slug`` if it is the acting user's; 404 for anyone
+    else (staff included: they use the admin)."""
+    return get_object_or_404(MentorProfile, slug=slug, user=request.user)
+
+
+def _own_session_type(mentor: MentorProfile, type_slug: str) -> SessionType:
+    return get_object_or_404(SessionType, mentor=mentor, slug=type_slug)
+
+
+def _service_errors(form, error: ValidationError) -> None:
+    """Errors the service found: on their field when the form has it, else on the form."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_types(request, slug):
+    """``/mentors/<slug>/session-types/``: the mentor's types; POST adds one."""
+    mentor = _own_mentor(request, slug)
+    if request.method == "POST":
+        form = SessionTypeForm(request.POST)
+        if form.is_valid():
+            try:
+                created = services.create_session_type(mentor=mentor, **form.cleaned_data)
+            except ValidationError as error:
+                _service_errors(form, error)
+            else:
+                messages.success(request, f"“{created.name}” was added.")
+                return redirect("scheduling:session_types", slug=mentor.slug)
+        messages.error(request, "Nothing was saved: please correct the fields marked below.")
+    else:
+        form = SessionTypeForm()
+    types = SessionType.objects.filter(mentor=mentor).annotate(session_count=Count("sessions"))
+    return render(
+        request,
+        "scheduling/session_type_list.html",
+        {"mentor": mentor, "session_types": types, "form": form},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_type_edit(request, slug, type_slug):
+    mentor = _own_mentor(request, slug)
+    session_type = _own_session_type(mentor, type_slug)
+    if request.method == "POST":
+        form = SessionTypeForm(request.POST, instance=session_type)
+        if form.is_valid():
+            try:
+                services.update_session_type(session_type=session_type, **form.cleaned_data)
+            except ValidationError as error:
+                _service_errors(form, error)
+            else:
+                messages.success(request, f"“{session_type.name}” was saved.")
+                return redirect("scheduling:session_types", slug=mentor.slug)
+        messages.error(request, "Nothing was saved: please correct the fields marked below.")
+        # The form wrote the rejected values onto the instance: show the stored ones.
+        session_type.refresh_from_db()
+    else:
+        form = SessionTypeForm(instance=session_type)
+    return render(
+        request,
+        "scheduling/session_type_form.html",
+        {"mentor": mentor, "session_type": session_type, "form": form},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_type_delete(request, slug, type_slug):
+    """GET asks for confirmation; POST deletes, or deactivates a type that
+    sessions were booked with."""
+    mentor = _own_mentor(request, slug)
+    session_type = _own_session_type(mentor, type_slug)
+    if request.method == "POST":
+        if services.remove_session_type(session_type=session_type):
+            messages.success(request, f"“{session_type.name}” was deleted.")
+        else:
+            messages.info(
+                request,
+                f"“{session_type.name}” has booked sessions, so it was deactivated instead "
+                "of deleted: mentees can no longer book it, and those sessions keep it.",
+            )
+        return redirect("scheduling:session_types", slug=mentor.slug)
+    return render(
+        request,
+        "scheduling/session_type_confirm_delete.html",
+        {
+            "mentor": mentor,
+            "session_type": session_type,
+            "has_sessions": session_type.sessions.exists(),
+        },
+    )
+
+
+# --- Slot picker (everyone) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PickerTime:
+    """One bookable time as the picker shows it."""
+
+    start: datetime  # UTC; templates render it in the picker's zone
+    end: datetime
+    url: str
+    chosen: bool
+
+    @property
+    def iso(self) -> str:
+        return _utc_iso(self.start)
+
+
+@dataclass(frozen=True)
+class PickerDay:
+    date: date
+    times: list[PickerTime]
+
+
+def _utc_range(zone_name: str, first: date, last: date) -> tuple[datetime, datetime]:
+    """[start, end) in UTC for the dates ``first``..``last`` (inclusive) in ``zone_name``."""
+    _zone, start, end = _slot_range(
+        {"tz": zone_name, "from": first.isoformat(), "to": last.isoformat()}
+    )
+    return start, end
+
+
+def next_available_slot(
+    mentor: MentorProfile, session_type: SessionType, after: datetime, *, now: datetime
+) -> Slot | None:
+    """The first slot starting at or after ``after``, up to the booking horizon.
+
+    Searches in chunks of at most 62 days (the slot engine's range, as in the
+    JSON endpoint), so it costs three queries per chunk: at most six chunks for
+    the longest horizon (365 days), whatever the number of rules or slots.
+    """
+    horizon_end = now + timedelta(days=mentor.booking_horizon_days)
+    chunk_start = after
+    while chunk_start <= horizon_end:
+        # The horizon is inclusive: a slot may start exactly at it.
+        chunk_end = min(
+            chunk_start + timedelta(days=MAX_RANGE_DAYS), horizon_end + timedelta(microseconds=1)
+        )
+        slots = available_slots(mentor, session_type, chunk_start, chunk_end, now=now)
+        if slots:
+            return slots[0]
+        chunk_start = chunk_end
+    return None
+
+
+def _utc_offset_label(zone, day: date) -> str:
+    offset = datetime.combine(day, time(12), tzinfo=zone).strftime("%z")  # "+0530"
+    return f"UTC{offset[:3]}:{offset[3:]}"
+
+
+def _picker_context(request, mentor: MentorProfile, query: PickerQuery, now: datetime) -> dict:
+    book_url = reverse("scheduling:book", kwargs={"slug": mentor.slug})
+
+    def link(**overrides) -> str:
+        return f"{book_url}?{query.as_params(**overrides)}"
+
+    context = {
+        "mentor": mentor,
+        "query": query,
+        "book_url": book_url,
+        "zone_offset": _utc_offset_label(query.zone, query.week),
+        "previous_url": link(week=query.previous_week.isoformat()) if query.previous_week else None,
+        "next_url": link(week=query.next_week.isoformat()) if query.next_week else None,
+        "days": [],
+        "chosen": None,
+        "has_times": False,
+        "next_slot": None,
+    }
+    session_type = query.session_type
+    if session_type is None:
+        return context
+
+    start, end = _utc_range(query.zone_name, query.week, query.week_end)
+    slots = available_slots(mentor, session_type, start, end, now=now)
+    days = [PickerDay(query.week + timedelta(days=offset), []) for offset in range(7)]
+    chosen = None
+    for slot in slots:
+        is_chosen = slot.start == query.chosen_start
+        picker_time = PickerTime(
+            start=slot.start,
+            end=slot.end,
+            url=link(start=_utc_iso(slot.start)),
+            chosen=is_chosen,
+        )
+        if is_chosen:
+            chosen = picker_time
+        days[(slot.start.astimezone(query.zone).date() - query.week).days].times.append(picker_time)
+    if query.chosen_start is not None and chosen is None:
+        query.notices.append("That time is not available: please pick another.")
+    context.update(days=days, chosen=chosen, has_times=bool(slots))
+
+    if not slots:
+        next_slot = next_available_slot(mentor, session_type, max(end, now), now=now)
+        if next_slot is not None:
+            next_date = next_slot.start.astimezone(query.zone).date()
+            context["next_slot"] = next_slot
+            context["next_date"] = next_date
+            context["next_week_url"] = link(
+                week=(next_date - timedelta(days=next_date.weekday())).isoformat()
+            )
+    return context
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def book(request, slug):
+    """``/mentors/<slug>/book/``: pick a session type, a week and a time, in the
+    viewer's zone (``?type=&week=&tz=&start=``). Open to everyone for listed
+    mentors; 404 otherwise. Bad parameters fall back to defaults with a notice.
+    htmx requests get only the days partial.
+
+    Queries: the mentor, the session types, three for the week's slots (and
+    three per 62-day chunk searched for the next free date when the week is
+    empty), whatever the number of availability rules or slots.
+    """
+    mentor = get_object_or_404(MentorProfile.objects.listed().select_related("user"), slug=slug)
+    offered = list(SessionType.objects.filter(mentor=mentor).active())
+    now = django_timezone.now().astimezone(UTC)
+    query = PickerQuery.from_params(
+        request.GET,
+        session_types=offered,
+        default_zone=request.timezone_name,
+        now=now,
+        horizon_days=mentor.booking_horizon_days,
+    )
+    context = _picker_context(request, mentor, query, now)
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "scheduling/_picker_days.html", context)
+    context.update(session_types=offered, timezone_names=timezone_names())
+    return render(request, "scheduling/picker.html", context)
