@@ -1,7 +1,7 @@
 from django import forms
 
 from .models import User
-from .validators import timezone_names, validate_timezone
+from .validators import canonical_timezone, timezone_names, validate_timezone
 
 
 class SignupForm(forms.Form):
@@ -31,7 +31,7 @@ class SignupForm(forms.Form):
     def clean_timezone(self) -> str:
         # The visitor cannot see or fix this field, so an unknown value falls
         # back to UTC (editable later in the settings) instead of an error.
-        value = self.cleaned_data.get("timezone", "").strip()
+        value = canonical_timezone(self.cleaned_data.get("timezone", "").strip())
         try:
             validate_timezone(value)
         except forms.ValidationError:

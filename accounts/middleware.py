@@ -4,7 +4,7 @@ from urllib.parse import unquote
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from .validators import validate_timezone
+from .validators import canonical_timezone, validate_timezone
 
 TIMEZONE_COOKIE = "tz"
 
@@ -12,7 +12,7 @@ TIMEZONE_COOKIE = "tz"
 def timezone_from_cookie(request) -> str | None:
     """The browser's zone, as ``static/js/timezone.js`` stored it, if valid."""
     # timezone.js stores the name URL-encoded ("Europe%2FBerlin").
-    value = unquote(request.COOKIES.get(TIMEZONE_COOKIE, ""))
+    value = canonical_timezone(unquote(request.COOKIES.get(TIMEZONE_COOKIE, "")))
     if not value:
         return None
     try:

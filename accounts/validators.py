@@ -31,6 +31,25 @@ def timezone_names() -> list[str]:
     return [*regional, "UTC"]
 
 
+# Old names browsers still report (Chromium says Asia/Calcutta), and the
+# current IANA names we show instead.
+TIMEZONE_ALIASES = {
+    "Asia/Calcutta": "Asia/Kolkata",
+    "Asia/Katmandu": "Asia/Kathmandu",
+    "Asia/Saigon": "Asia/Ho_Chi_Minh",
+    "Asia/Rangoon": "Asia/Yangon",
+    "Europe/Kiev": "Europe/Kyiv",
+    "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
+    "Atlantic/Faeroe": "Atlantic/Faroe",
+    "Pacific/Truk": "Pacific/Chuuk",
+    "Pacific/Ponape": "Pacific/Pohnpei",
+}
+
+
+def canonical_timezone(name: str) -> str:
+    return TIMEZONE_ALIASES.get(name, name)
+
+
 def validate_timezone(value: str) -> None:
     if value not in known_timezones():
         raise ValidationError(

@@ -115,6 +115,12 @@ def test_anonymous_cookie_as_the_browser_writes_it(client):
 
 
 @pytest.mark.django_db
+def test_old_zone_names_from_browsers_are_shown_by_their_current_name(client):
+    client.cookies["tz"] = "Asia%2FCalcutta"
+    assert "Times are shown in <strong>Asia/Kolkata</strong>" in client.get("/").text
+
+
+@pytest.mark.django_db
 def test_anonymous_with_a_bad_cookie_gets_utc(client):
     client.cookies["tz"] = "Not/AZone"
     assert "Times are shown in <strong>UTC</strong>" in client.get("/").text
