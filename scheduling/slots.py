@@ -9,8 +9,8 @@ Rules (DESIGN.md §6). A slot is offered only if
 - it lies wholly inside an available window and outside every blocked window;
 - it does not overlap an upcoming/active session or a busy interval, each
   widened by the mentor's buffer on both sides;
-- it starts at least ``minimum notice`` after now and no later than the
-  booking horizon;
+- it starts at least ``minimum notice`` after now and before the end of the
+  booking horizon (``now + horizon``, exclusive);
 - the mentor's day (in the mentor's own zone) has not reached its session cap.
 Slots start at the beginning of an available window and follow each other at
 the session's length, so they never overlap; the list is sorted.
@@ -83,9 +83,17 @@ def parse_recurrence(text: str, dtstart: datetime = datetime(2000, 1, 1)):  # no
         rules = rrulestr(text, dtstart=dtstart, forceset=True, unfold=True)
     except (ValueError, TypeError, KeyError, IndexError) as error:
         raise ValueError(str(error) or "unreadable rule") from error
-    for rule in rules._rrule:
+    for rule in (*rules._rrule, *rules._exrule):
         if rule._freq not in ALLOWED_FREQUENCIES:
             raise ValueError("repeat at most daily")
+        if len(rule._byhour) * len(rule._byminute) * len(rule._bysecond) > 1:
+            # BYHOUR/BYMINUTE/BYSECOND lists would make a "daily" rule start
+            # many times a day; the time of day comes from the window.
+            raise ValueError("start once a day: the time of day comes from the window")
+        if rule._dtstart != dtstart.replace(microsecond=0):
+            raise ValueError("the first occurrence comes from the window, not a DTSTART line")
+    if any(moment.tzinfo is not None for moment in (*rules._rdate, *rules._exdate)):
+        raise ValueError("give RDATE and EXDATE in the window's local time, without Z or TZID")
     return rules
 
 
@@ -108,6 +116,12 @@ def _wall_end_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
 
 def expand(window: Window, range_start: datetime, range_end: datetime) -> list[Interval]:
     """The window's occurrences (UTC) that may touch [range_start, range_end)."""
+    if not window.recurrence:
+        # A one-off is its stored instants. Going through wall-clock time would
+        # move an instant in the repeated hour to that hour's first occurrence.
+        if window.end > range_start and window.start < range_end:
+            return [(window.start, window.end)]
+        return []
     zone = ZoneInfo(window.timezone)
     local_start = window.start.astimezone(zone).replace(tzinfo=None)
     length = window.end.astimezone(zone).replace(tzinfo=None) - local_start
@@ -149,6 +163,29 @@ def _overlaps_any(start: datetime, end: datetime, obstacles: list[Interval], end
     return index < len(obstacles) and obstacles[index][0] < end
 
 
+MAX_RUN_LOOKBACK = timedelta(days=400)
+
+
+def _available_runs(windows: Sequence[Window], range_start: datetime, range_end: datetime):
+    """Merged available occurrences touching [range_start, range_end), each run
+    followed back to its first occurrence (at most MAX_RUN_LOOKBACK).
+
+    Slots are laid from a run's start; a run cut at ``range_start`` would lay
+    them on a grid that depends on the range asked for.
+    """
+    lookback = timedelta(days=1)
+    while True:
+        lower = range_start - lookback
+        runs = merge(
+            occurrence for window in windows for occurrence in expand(window, lower, range_end)
+        )
+        # A run starting after ``lower`` is whole: an occurrence touching it ends
+        # after ``lower`` and so was expanded and merged into it.
+        if not runs or runs[0][0] > lower or lookback >= MAX_RUN_LOOKBACK:
+            return runs
+        lookback *= 2
+
+
 # --- The engine ---------------------------------------------------------------------------
 
 
@@ -173,19 +210,24 @@ def compute_slots(
     if duration <= timedelta(0) or end <= start:
         return []
     earliest = max(start, now + rules.minimum_notice)
-    latest_start = min(end, now + rules.horizon)  # exclusive for ``end``, inclusive for horizon
-    if earliest > latest_start:
+    # Slots start before both ``end`` and the horizon (both exclusive).
+    latest_start = min(end, now + rules.horizon)
+    if earliest >= latest_start:
         return []
 
     # Windows that could hold a slot starting in range.
     reach_start, reach_end = earliest - duration, latest_start + duration
-    available, blocked = [], []
-    for window in windows:
-        target = blocked if window.kind == "blocked" else available
-        target.extend(expand(window, reach_start, reach_end))
-    if not available:
+    blocked = [
+        occurrence
+        for window in windows
+        if window.kind == "blocked"
+        for occurrence in expand(window, reach_start, reach_end)
+    ]
+    open_windows = _available_runs(
+        [window for window in windows if window.kind != "blocked"], reach_start, reach_end
+    )
+    if not open_windows:
         return []
-    open_windows = merge(available)
 
     buffer = rules.buffer
     obstacles = merge(
@@ -212,7 +254,7 @@ def compute_slots(
             steps = -(-(earliest - window_start) // duration)
             slot_start = window_start + steps * duration
         while slot_start + duration <= window_end:
-            if slot_start > latest_start or slot_start >= end:
+            if slot_start >= latest_start:
                 break
             slot_end = slot_start + duration
             if not _overlaps_any(slot_start, slot_end, obstacles, obstacle_ends) and (
