@@ -71,6 +71,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("directory q", "/mentors/?q=kubernetes"),
     Endpoint("mentor page", _a_listed_mentor),
     Endpoint("slots json (7 days)", _demo_mentor_slots),
+    Endpoint("slot picker", "/mentors/maya-mentor/book/?tz=Europe/Berlin"),
     # The same pages with nothing cached: what a first visit, or the first
     # request after any profile change, costs.
     Endpoint("directory p1 cold", "/mentors/", cold=True),
@@ -78,4 +79,5 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("directory q cold", "/mentors/?q=kubernetes", cold=True),
     Endpoint("mentor page cold", _a_listed_mentor, cold=True),
     Endpoint("slots json cold", _demo_mentor_slots, cold=True),
+    Endpoint("slot picker cold", "/mentors/maya-mentor/book/?tz=Europe/Berlin", cold=True),
 ]

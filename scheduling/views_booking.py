@@ -5,15 +5,19 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone as django_timezone
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.validators import timezone_names
+from mentorship.cache import profiles_version
 from mentorship.models import MentorProfile
 
 from . import session_types as services
@@ -21,6 +25,8 @@ from .forms_booking import PickerQuery, SessionTypeForm
 from .models import SessionType
 from .slots import Slot, available_slots
 from .views import MAX_RANGE_DAYS, _slot_range, _utc_iso
+
+PICKER_CACHE_SECONDS = 60
 
 # --- Session types (owner only) ------------------------------------------------------------
 
@@ -184,8 +190,12 @@ def _utc_offset_label(zone, day: date) -> str:
     return f"UTC{offset[:3]}:{offset[3:]}"
 
 
+def _book_url(mentor: MentorProfile) -> str:
+    return reverse("scheduling:book", kwargs={"slug": mentor.slug})
+
+
 def _picker_context(request, mentor: MentorProfile, query: PickerQuery, now: datetime) -> dict:
-    book_url = reverse("scheduling:book", kwargs={"slug": mentor.slug})
+    book_url = _book_url(mentor)
 
     def link(**overrides) -> str:
         return f"{book_url}?{query.as_params(**overrides)}"
@@ -259,8 +269,19 @@ def book(request, slug):
         now=now,
         horizon_days=mentor.booking_horizon_days,
     )
-    context = _picker_context(request, mentor, query, now)
+    # The week's times depend on the data (profiles version), the clock (the
+    # minute) and the query; without a chosen time (whose booking form carries
+    # a CSRF token) they are the same for every visitor: cache them.
+    cacheable = query.chosen_start is None and not query.notices
+    key = f"scheduling:picker:{mentor.pk}:{profiles_version()}:{now:%Y%m%d%H%M}:{query.as_params()}"
+    days_html = cache.get(key) if cacheable else None
+    context = {"mentor": mentor, "query": query, "book_url": _book_url(mentor)}
+    if days_html is None:
+        days_context = _picker_context(request, mentor, query, now)
+        days_html = render_to_string("scheduling/_picker_days.html", days_context, request)
+        if cacheable:
+            cache.set(key, days_html, PICKER_CACHE_SECONDS)
     if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "scheduling/_picker_days.html", context)
-    context.update(session_types=offered, timezone_names=timezone_names())
+        return HttpResponse(days_html)
+    context.update(days_html=days_html, session_types=offered, timezone_names=timezone_names)
     return render(request, "scheduling/picker.html", context)

@@ -4,6 +4,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -282,6 +283,8 @@ def test_post_is_not_handled_yet(client, mentor):
 
 
 def queries_for(client, mentor) -> int:
+    """Queries of an uncached picker request."""
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         response = get(client, mentor, tz="Asia/Kolkata", week="2026-11-30")
     assert response.status_code == 200
@@ -310,6 +313,31 @@ def test_query_count_does_not_grow_with_rules_or_slots(client, mentor):
     assert one_row == twenty_rows
     # The mentor, the offered types, and the slot engine's three reads.
     assert twenty_rows <= 5
+
+
+def test_cached_week_is_served_without_the_slot_engine(client, mentor):
+    queries_for(client, mentor)
+    with CaptureQueriesContext(connection) as queries:
+        response = get(client, mentor, tz="Asia/Kolkata", week="2026-11-30")
+    assert response.status_code == 200
+    # Only the mentor and the offered session types are read.
+    assert len(queries) == 2
+    assert "19:30" in response.text
+
+
+def test_a_change_shows_at_once_in_the_picker(client, mentor, django_capture_on_commit_callbacks):
+    first = get(client, mentor, tz="Asia/Kolkata", week="2026-11-30").text
+    assert "19:30" in first
+    with django_capture_on_commit_callbacks(execute=True):
+        replace_weekly_hours(
+            mentor=mentor,
+            timezone="America/New_York",
+            weekly={day: [(time(10), time(12))] for day in range(5)},
+            starting=date(2026, 11, 23),
+        )
+    second = get(client, mentor, tz="Asia/Kolkata", week="2026-11-30").text
+    assert "19:30" not in second
+    assert "20:30" in second
 
 
 def test_query_budget_for_a_signed_in_viewer(client, mentor, django_assert_max_num_queries):
