@@ -190,6 +190,21 @@ def _utc_offset_label(zone, day: date) -> str:
     return f"UTC{offset[:3]}:{offset[3:]}"
 
 
+def _listed_mentor_with_types(slug: str) -> tuple[MentorProfile, list[SessionType]]:
+    """The listed mentor at ``slug`` and their offered session types, or 404.
+
+    The picker is public, so this scope is the same for every visitor: it is
+    cached under the profiles version (session-type and profile changes bump it).
+    """
+    key = f"scheduling:picker-mentor:{profiles_version()}:{slug}"
+    found = cache.get(key)
+    if found is None:
+        mentor = get_object_or_404(MentorProfile.objects.listed().select_related("user"), slug=slug)
+        found = (mentor, list(SessionType.objects.filter(mentor=mentor).active()))
+        cache.set(key, found, PICKER_CACHE_SECONDS * 10)
+    return found
+
+
 def _book_url(mentor: MentorProfile) -> str:
     return reverse("scheduling:book", kwargs={"slug": mentor.slug})
 
@@ -259,8 +274,7 @@ def book(request, slug):
     three per 62-day chunk searched for the next free date when the week is
     empty), whatever the number of availability rules or slots.
     """
-    mentor = get_object_or_404(MentorProfile.objects.listed().select_related("user"), slug=slug)
-    offered = list(SessionType.objects.filter(mentor=mentor).active())
+    mentor, offered = _listed_mentor_with_types(slug)
     now = django_timezone.now().astimezone(UTC)
     query = PickerQuery.from_params(
         request.GET,
