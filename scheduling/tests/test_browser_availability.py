@@ -1,7 +1,7 @@
 """The availability editor in Chromium: weekly hours copied across days, a day
 off, and the live preview without that day."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +21,9 @@ def log_in(page, email: str) -> None:
 
 
 @pytest.mark.browser
-def test_mentor_sets_weekly_hours_and_a_day_off(page, screenshot, browser_problems):
+def test_mentor_sets_weekly_hours_and_a_day_off(
+    page, screenshot, browser_problems, browser, live_server
+):
     user = UserFactory(name="Maya Mentor", timezone="Europe/Berlin")
     mentor = become_mentor(user=user)
     update_mentor_profile(mentor=mentor, changes={"minimum_notice_minutes": 0}, tags=[], links={})
@@ -71,3 +73,22 @@ def test_mentor_sets_weekly_hours_and_a_day_off(page, screenshot, browser_proble
 
     screenshot("availability-editor")
     assert browser_problems == []
+
+    # A visitor whose browser is in Asia/Kolkata sees those hours in their own
+    # zone in the slot picker, and nothing on the day off.
+    visitor = browser.new_context(base_url=live_server.url, timezone_id="Asia/Kolkata")
+    try:
+        visit = visitor.new_page()
+        visit.goto("/")  # lets static/js/timezone.js store the browser's zone
+        monday = wednesday - timedelta(days=2)
+        visit.goto(f"/mentors/{mentor.slug}/book/?week={monday:%Y-%m-%d}")
+        expect(visit.locator("main")).to_contain_text("Times are in Asia/Kolkata")
+        berlin, kolkata = ZoneInfo("Europe/Berlin"), ZoneInfo("Asia/Kolkata")
+        thursday = wednesday + timedelta(days=1)
+        expected = datetime.combine(thursday, time(9), tzinfo=berlin).astimezone(kolkata)
+        label = f"{expected:%A} {expected.day} {expected:%B}, {expected:%H:%M} Asia/Kolkata"
+        expect(visit.get_by_label(label, exact=True)).to_be_visible()
+        day_off = f"{wednesday:%A} {wednesday.day} {wednesday:%B},"
+        expect(visit.locator(f'[aria-label^="{day_off}"]')).to_have_count(0)
+    finally:
+        visitor.close()
