@@ -157,12 +157,6 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
     return [(start, end) for start, end in merged]
 
 
-def _overlaps_any(start: datetime, end: datetime, obstacles: list[Interval], ends) -> bool:
-    # obstacles are merged (sorted, disjoint); ``ends`` their end times.
-    index = bisect.bisect_right(ends, start)
-    return index < len(obstacles) and obstacles[index][0] < end
-
-
 MAX_RUN_LOOKBACK = timedelta(days=400)
 
 
@@ -253,11 +247,15 @@ def compute_slots(
         if slot_start < earliest:
             steps = -(-(earliest - window_start) // duration)
             slot_start = window_start + steps * duration
-        while slot_start + duration <= window_end:
-            if slot_start >= latest_start:
-                break
+        # Candidates only move forward, so one pointer walks the obstacles
+        # (merged: sorted and disjoint) instead of a search per candidate.
+        index = bisect.bisect_right(obstacle_ends, slot_start)
+        while slot_start + duration <= window_end and slot_start < latest_start:
             slot_end = slot_start + duration
-            if not _overlaps_any(slot_start, slot_end, obstacles, obstacle_ends) and (
+            while index < len(obstacles) and obstacle_ends[index] <= slot_start:
+                index += 1
+            clear = index == len(obstacles) or obstacles[index][0] >= slot_end
+            if clear and (
                 not full_days or slot_start.astimezone(mentor_zone).date() not in full_days
             ):
                 slots.append(Slot(slot_start, slot_end))
