@@ -135,10 +135,9 @@ def page(browser, live_server):
     context.close()
 
 
-@pytest.fixture
-def browser_problems(page) -> list[str]:
+def watch_browser_problems(page) -> list[str]:
     """Console errors (CSP violations among them), page errors and failed
-    requests seen by ``page``; a test asserts the list stays empty."""
+    requests that ``page`` sees from now on; a test asserts the list stays empty."""
     problems: list[str] = []
     page.on(
         "console",
@@ -160,6 +159,11 @@ def browser_problems(page) -> list[str]:
         ),
     )
     return problems
+
+
+@pytest.fixture
+def browser_problems(page) -> list[str]:
+    return watch_browser_problems(page)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from conftest import ARTIFACTS_DIR
+from conftest import ARTIFACTS_DIR, watch_browser_problems
 from mentorship.services import become_mentor, update_mentor_profile
 from scheduling.services import replace_weekly_hours
 
@@ -50,33 +50,9 @@ def kolkata_page(browser, live_server):
     context.close()
 
 
-def watch_problems(page) -> list[str]:
-    """Console errors (CSP violations among them), page errors and failed
-    requests, as the shared ``browser_problems`` fixture collects them."""
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"console {message.type}: {message.text} ({page.url})")
-            if message.type == "error"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(f"page error: {error} ({page.url})"))
-    page.on(
-        "requestfailed",
-        lambda request: (
-            None
-            if request.failure == "net::ERR_ABORTED"
-            else problems.append(f"request failed: {request.url} ({request.failure})")
-        ),
-    )
-    return problems
-
-
 def test_a_visitor_in_kolkata_picks_a_time(kolkata_page, mentor):
     page = kolkata_page
-    problems = watch_problems(page)
+    problems = watch_browser_problems(page)
 
     page.goto(f"/mentors/{mentor.slug}/")
     # The booking card's button (its label depends on the times it lists).
