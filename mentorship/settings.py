@@ -275,6 +275,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {}
 
+# --- Booking ----------------------------------------------------------------------------
+MEETING_PROVIDER = env.str("MEETING_PROVIDER", default="scheduling.meetings.JitsiMeetProvider")
+MEETING_BASE_URL = env.str("MEETING_BASE_URL", default="https://meet.jit.si")
+# How many upcoming sessions one mentee may hold, in all and with one mentor.
+MAX_UPCOMING_SESSIONS_PER_MENTEE = env.int("MAX_UPCOMING_SESSIONS_PER_MENTEE", default=10)
+MAX_UPCOMING_SESSIONS_WITH_ONE_MENTOR = env.int("MAX_UPCOMING_SESSIONS_WITH_ONE_MENTOR", default=3)
+
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
 SESSION_COOKIE_HTTPONLY = True
