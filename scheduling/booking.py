@@ -110,6 +110,11 @@ def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
     )
     if not locked_mentor.is_accepting_bookings:
         raise BookingRefused("This mentor is not taking bookings right now.")
+    # Re-read under the lock: the type may have been switched off meanwhile.
+    if not SessionType.objects.filter(
+        pk=session_type.pk, mentor=locked_mentor, is_active=True
+    ).exists():
+        raise BookingRefused("This session type is not offered.")
     now = now or timezone.now()
     duration = timedelta(minutes=session_type.duration_minutes)
     end = start + duration

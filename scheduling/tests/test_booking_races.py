@@ -1,0 +1,270 @@
+"""Double bookings under real concurrency.
+
+Each booking runs in its own thread, so on its own database connection (Django
+gives every thread one), and all threads are released together by a barrier.
+The slot engine is slowed down a little (``slow_check``) so that every thread's
+check-then-insert window overlaps the others': without the locks in
+``book_session`` each thread would see the time free and insert.
+
+The PostgreSQL-only test at the end bypasses the service and shows the
+exclusion constraint ``session_no_overlap_per_mentor`` as the backstop.
+"""
+
+import threading
+import time as clock
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from accounts.tests.factories import UserFactory
+from mentorship.models import MenteeProfile
+from mentorship.services import become_mentor, update_mentor_profile
+from scheduling import booking
+from scheduling.booking import BookingRefused, SlotTaken, book_session
+from scheduling.models import Session
+from scheduling.services import replace_weekly_hours
+from scheduling.tests.factories import SessionFactory
+
+NEW_YORK = ZoneInfo("America/New_York")
+# Monday 1 June 2026, 08:00 in New York.
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+TUESDAY_9 = datetime(2026, 6, 2, 9, 0, tzinfo=NEW_YORK)
+TUESDAY_930 = datetime(2026, 6, 2, 9, 30, tzinfo=NEW_YORK)
+WEEKDAYS_9_TO_12 = {day: [(time(9), time(12))] for day in range(5)}
+THREAD_TIMEOUT = 60
+
+
+def make_mentor():
+    mentor = become_mentor(user=UserFactory(timezone="America/New_York"))
+    update_mentor_profile(
+        mentor=mentor,
+        changes={"minimum_notice_minutes": 0, "buffer_minutes": 0},
+        tags=[],
+        links={},
+    )
+    replace_weekly_hours(
+        mentor=mentor,
+        timezone="America/New_York",
+        weekly=WEEKDAYS_9_TO_12,
+        starting=date(2026, 6, 1),
+    )
+    mentor.refresh_from_db()
+    return mentor
+
+
+def shared_memory_sqlite() -> bool:
+    """True when the test database is SQLite's shared-cache in-memory database
+    (Django's default for SQLite tests). Its connections lock whole tables and
+    fail at once with "database table is locked" instead of waiting for the
+    busy timeout, so concurrent writers are refused rather than queued: the
+    service still answers SlotTaken (never a 500), but the races cannot show
+    that a winner always exists or that bookings of different times all pass.
+    A file test database (``DATABASES["default"]["TEST"]["NAME"]``) queues
+    them like production SQLite does.
+    """
+    return connection.vendor == "sqlite" and connection.is_in_memory_db()
+
+
+def expect_one_winner(booked, outcomes) -> None:
+    if shared_memory_sqlite():
+        assert len(booked) <= 1, describe(outcomes)
+    else:
+        assert len(booked) == 1, describe(outcomes)
+
+
+@pytest.fixture
+def slow_check(monkeypatch):
+    """Widen the window between the slot check and the insert to 50 ms."""
+    real = booking.available_slots
+
+    def slow(*args, **kwargs):
+        slots = real(*args, **kwargs)
+        clock.sleep(0.05)
+        return slots
+
+    monkeypatch.setattr(booking, "available_slots", slow)
+
+
+def run_together(calls):
+    """Run each callable in its own thread, released at once by a barrier.
+
+    Returns one ``("ok", result)`` or ``("error", exception)`` per callable, in
+    order. Each thread closes its own connection when done.
+    """
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait(timeout=THREAD_TIMEOUT)
+            outcomes[index] = ("ok", call())
+        except BaseException as error:  # noqa: BLE001 (reported to the test)
+            outcomes[index] = ("error", error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=worker, args=(index, call), daemon=True)
+        for index, call in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=THREAD_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a booking thread hung"
+    return outcomes
+
+
+def booking_call(mentee_user, mentor, session_type, start):
+    def call():
+        return book_session(
+            mentee_user=mentee_user,
+            mentor=mentor,
+            session_type=session_type,
+            start=start,
+            now=NOW,
+        )
+
+    return call
+
+
+def describe(outcomes) -> str:
+    return "\n".join(
+        f"{kind}: {type(value).__name__}: {value} (cause: {value.__cause__!r})"
+        if kind == "error"
+        else f"{kind}: {value}"
+        for kind, value in outcomes
+    )
+
+
+def split(outcomes):
+    """(sessions booked, refusals); fails on any other exception."""
+    booked = [value for kind, value in outcomes if kind == "ok"]
+    refused = [value for kind, value in outcomes if kind == "error"]
+    unexpected = [error for error in refused if not isinstance(error, BookingRefused)]
+    assert not unexpected, describe(outcomes)
+    return booked, refused
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twelve_mentees_racing_for_one_slot_book_it_once(slow_check):
+    mentor = make_mentor()
+    intro = mentor.session_types.get(slug="intro-call")
+    mentees = [UserFactory() for _ in range(12)]  # none has a mentee profile yet
+
+    outcomes = run_together([booking_call(user, mentor, intro, TUESDAY_9) for user in mentees])
+
+    booked, refused = split(outcomes)
+    expect_one_winner(booked, outcomes)
+    assert len(booked) + len(refused) == 12
+    assert all(isinstance(error, SlotTaken) for error in refused), describe(outcomes)
+    assert Session.objects.count() == len(booked)
+    if not booked:
+        return
+    session = Session.objects.get()
+    assert session.pk == booked[0].pk
+    assert (session.start, session.end) == (TUESDAY_9, TUESDAY_9 + timedelta(minutes=30))
+    # Refused mentees wrote nothing: only the winner got a mentee profile.
+    assert list(MenteeProfile.objects.values_list("user_id", flat=True)) == [session.mentee.user_id]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_sessions_of_different_lengths_racing_book_at_most_one(slow_check):
+    mentor = make_mentor()
+    intro = mentor.session_types.get(slug="intro-call")  # 30 minutes
+    hour = mentor.session_types.get(slug="mentoring-session")  # 60 minutes
+    first, second = UserFactory(), UserFactory()
+
+    outcomes = run_together(
+        [
+            booking_call(first, mentor, hour, TUESDAY_9),  # 09:00-10:00
+            booking_call(second, mentor, intro, TUESDAY_930),  # 09:30-10:00
+        ]
+    )
+
+    booked, refused = split(outcomes)
+    expect_one_winner(booked, outcomes)
+    assert all(isinstance(error, SlotTaken) for error in refused), describe(outcomes)
+    assert Session.objects.blocking().filter(mentor=mentor).count() == len(booked)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("has_profile", [False, True], ids=["first-booking", "known-mentee"])
+def test_one_mentee_racing_two_mentors_books_at_most_one(slow_check, has_profile):
+    mentors = [make_mentor(), make_mentor()]
+    mentee_user = UserFactory()
+    if has_profile:
+        MenteeProfile.objects.create(user=mentee_user)
+
+    outcomes = run_together(
+        [
+            booking_call(
+                mentee_user, mentor, mentor.session_types.get(slug="intro-call"), TUESDAY_9
+            )
+            for mentor in mentors
+        ]
+    )
+
+    booked, refused = split(outcomes)
+    expect_one_winner(booked, outcomes)
+    assert len(booked) + len(refused) == 2
+    assert Session.objects.filter(mentee__user=mentee_user).count() == len(booked)
+    assert MenteeProfile.objects.filter(user=mentee_user).count() == (
+        1 if booked or has_profile else 0
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_races_for_different_slots_all_succeed(slow_check):
+    """The locks serialize, they do not refuse: six mentees booking six
+    different times of one mentor all get their session."""
+    if shared_memory_sqlite():
+        pytest.skip(
+            "the in-memory SQLite test database refuses concurrent writers at once "
+            "('database table is locked') instead of queueing them; use a file test database"
+        )
+    mentor = make_mentor()
+    intro = mentor.session_types.get(slug="intro-call")
+    starts = [TUESDAY_9 + timedelta(minutes=30 * number) for number in range(6)]
+
+    outcomes = run_together([booking_call(UserFactory(), mentor, intro, start) for start in starts])
+
+    booked, refused = split(outcomes)
+    assert not refused, describe(outcomes)
+    assert sorted(session.start for session in booked) == starts
+    assert Session.objects.filter(mentor=mentor).count() == 6
+
+
+# --- The database backstop -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_exclusion_constraint_refuses_overlapping_rows_of_one_mentor():
+    if connection.vendor != "postgresql":
+        pytest.skip("the exclusion constraint exists on PostgreSQL only")
+    mentor = make_mentor()
+    start = datetime(2026, 6, 2, 13, 0, tzinfo=UTC)
+    SessionFactory(mentor=mentor, start=start, duration_minutes=60)  # 13:00-14:00
+
+    # Overlapping upcoming and active rows are refused by the database.
+    for status, offset in [
+        (Session.Status.UPCOMING, timedelta(minutes=30)),
+        (Session.Status.ACTIVE, timedelta(minutes=-15)),  # 12:45-13:15
+        (Session.Status.UPCOMING, timedelta(0)),
+    ]:
+        with (
+            pytest.raises(IntegrityError, match="session_no_overlap_per_mentor"),
+            transaction.atomic(),
+        ):
+            SessionFactory(mentor=mentor, start=start + offset, duration_minutes=30, status=status)
+
+    # A cancelled (or completed) overlapping row is allowed.
+    SessionFactory(mentor=mentor, start=start, status=Session.Status.CANCELLED)
+    SessionFactory(mentor=mentor, start=start, status=Session.Status.COMPLETED)
+    # Ranges are half-open: back to back is allowed.
+    SessionFactory(mentor=mentor, start=start + timedelta(hours=1), duration_minutes=30)
+    # Another mentor at the same time is allowed.
+    SessionFactory(mentor=make_mentor(), start=start)
+    assert Session.objects.blocking().filter(mentor=mentor).count() == 2
