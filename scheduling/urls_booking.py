@@ -2,9 +2,11 @@
 
 from django.urls import path
 
-from . import views_booking
+from . import views_booking, views_sessions
 
 urlpatterns = [
+    path("sessions/", views_sessions.session_list, name="session_list"),
+    path("sessions/<uuid:session_id>/", views_sessions.session_detail, name="session_detail"),
     path("mentors/<slug:slug>/book/", views_booking.book, name="book"),
     path(
         "mentors/<slug:slug>/session-types/",

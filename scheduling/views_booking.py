@@ -2,18 +2,20 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone as django_timezone
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.validators import timezone_names
@@ -21,6 +23,7 @@ from mentorship.cache import profiles_version
 from mentorship.models import MentorProfile
 
 from . import session_types as services
+from .booking import BookingRefused, SlotTaken, book_session
 from .forms_booking import PickerQuery, SessionTypeForm
 from .models import SessionType
 from .slots import Slot, available_slots
@@ -262,22 +265,68 @@ def _picker_context(request, mentor: MentorProfile, query: PickerQuery, now: dat
     return context
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 @vary_on_headers("HX-Request")
 def book(request, slug):
     """``/mentors/<slug>/book/``: pick a session type, a week and a time, in the
-    viewer's zone (``?type=&week=&tz=&start=``). Open to everyone for listed
-    mentors; 404 otherwise. Bad parameters fall back to defaults with a notice.
-    htmx requests get only the days partial.
+    viewer's zone (``?type=&week=&tz=&start=``), then POST ``type``, ``start``
+    and ``topic`` to book it. Open to everyone for listed mentors; 404
+    otherwise. Bad parameters fall back to defaults with a notice. htmx
+    requests get only the days partial.
 
     Queries: the mentor, the session types, three for the week's slots (and
     three per 62-day chunk searched for the next free date when the week is
     empty), whatever the number of availability rules or slots.
     """
     mentor, offered = _listed_mentor_with_types(slug)
+    if request.method == "POST":
+        return _book_post(request, mentor, offered)
+    return _render_picker(request, mentor, offered, request.GET)
+
+
+def _book_post(request, mentor: MentorProfile, offered: list[SessionType]):
+    type_slug = request.POST.get("type", "")
+    start_text = request.POST.get("start", "")
+    if not request.user.is_authenticated:
+        # Sign in, then come back to the same time, chosen.
+        back = f"{_book_url(mentor)}?{urlencode({'type': type_slug, 'start': start_text})}"
+        return redirect(f"{reverse('account_login')}?{urlencode({'next': back})}")
+    session_type = next((item for item in offered if item.slug == type_slug), None)
+    try:
+        start = datetime.fromisoformat(start_text.replace("Z", "+00:00"))
+    except ValueError:
+        start = None
+    try:
+        if session_type is None:
+            raise BookingRefused("This session type is not offered.")
+        if start is None or start.tzinfo is None:
+            raise BookingRefused("That start time is not valid. Please pick one of the times.")
+        session = book_session(
+            mentee_user=request.user,
+            mentor=mentor,
+            session_type=session_type,
+            start=start,
+            topic=request.POST.get("topic", ""),
+        )
+    except BookingRefused as refusal:
+        messages.error(request, str(refusal))
+        params = QueryDict(mutable=True)
+        if session_type is not None:
+            params["type"] = session_type.slug
+        if start is not None and start.tzinfo is not None:
+            zone = ZoneInfo(request.timezone_name)
+            local = start.astimezone(zone).date()
+            params["week"] = (local - timedelta(days=local.weekday())).isoformat()
+        status = 409 if isinstance(refusal, SlotTaken) else 400
+        return _render_picker(request, mentor, offered, params, status=status)
+    messages.success(request, "Your session is booked. The details are below.")
+    return redirect("scheduling:session_detail", session_id=session.pk)
+
+
+def _render_picker(request, mentor, offered, params, *, status: int = 200):
     now = django_timezone.now().astimezone(UTC)
     query = PickerQuery.from_params(
-        request.GET,
+        params,
         session_types=offered,
         default_zone=request.timezone_name,
         now=now,
@@ -296,6 +345,6 @@ def book(request, slug):
         if cacheable:
             cache.set(key, days_html, PICKER_CACHE_SECONDS)
     if request.htmx and not request.htmx.history_restore_request:
-        return HttpResponse(days_html)
+        return HttpResponse(days_html, status=status)
     context.update(days_html=days_html, session_types=offered, timezone_names=timezone_names)
-    return render(request, "scheduling/picker.html", context)
+    return render(request, "scheduling/picker.html", context, status=status)

@@ -83,13 +83,13 @@ def test_a_visitor_in_kolkata_picks_a_time(kolkata_page, mentor):
     assert page.locator('time[datetime="2026-11-30T14:00:00Z"]').inner_text() == "19:30"
     assert "type=mentoring-session" in page.url
 
-    # Choosing a time highlights it and shows the (not yet open) booking form.
+    # Choosing a time highlights it and shows the booking form.
     page.get_by_role("link", name=re.compile(r"^Tuesday 1 December, 20:30 Asia")).click()
     page.wait_for_url(re.compile(r"start=2026-12-01T15%3A00%3A00Z"))
     chosen = page.locator("#picker-chosen")
     chosen.wait_for()
     assert "Tuesday 1 December 2026, 20:30–21:30 IST" in chosen.inner_text()
-    assert page.get_by_role("button", name="Book this time").is_disabled()
+    assert page.get_by_role("button", name="Book this time").is_enabled()
     assert page.evaluate("window.pickerMarker") == "kept"
 
     # Changing the zone keeps the week and type.

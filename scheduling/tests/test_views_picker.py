@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import parse_qs
 
 import pytest
 from django.core.cache import cache
@@ -232,7 +233,7 @@ def test_a_chosen_time_is_highlighted_with_the_booking_form(client, mentor):
     assert f'<form method="post" action="/mentors/{mentor.slug}/book/">' in body
     assert '<input type="hidden" name="start" value="2026-11-26T14:30:00Z">' in body
     assert '<input type="hidden" name="type" value="intro-call">' in body
-    assert "Booking opens soon." in body
+    assert "You'll sign in first, then come back here." in body
     # Without a week, the chosen time's week is shown.
     body = get(client, mentor, tz="UTC", start="2026-12-01T15:00:00Z").content.decode()
     assert "Week of 30 November" in body
@@ -284,11 +285,18 @@ def test_the_owner_of_an_unlisted_profile_gets_404_too(client, mentor):
     assert client.get(f"/mentors/{mentor.slug}/book/").status_code == 404
 
 
-def test_post_is_not_handled_yet(client, mentor):
+def test_anonymous_booking_goes_to_login_and_back_to_the_same_time(client, mentor):
     response = client.post(
         f"/mentors/{mentor.slug}/book/", {"type": "intro-call", "start": "2026-11-26T14:00:00Z"}
     )
-    assert response.status_code == 405
+    assert response.status_code == 302
+    login, _, query = response["Location"].partition("?")
+    assert login == "/accounts/login/"
+    back = parse_qs(query)["next"][0]
+    assert back == f"/mentors/{mentor.slug}/book/?type=intro-call&start=2026-11-26T14%3A00%3A00Z"
+    # Following it shows that time chosen.
+    body = client.get(back).content.decode()
+    assert 'aria-current="true"' in body
 
 
 def queries_for(client, mentor) -> int:

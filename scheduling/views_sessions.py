@@ -1,0 +1,61 @@
+"""My sessions: the list and a session's page, for its participants."""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from .models import Session
+
+
+def sessions_visible_to(user):
+    """Sessions ``user`` may see: their own as mentor or mentee; staff see all."""
+    sessions = Session.objects.select_related("mentor__user", "mentee__user", "session_type")
+    if user.is_staff:
+        return sessions
+    return sessions.filter(Q(mentor__user=user) | Q(mentee__user=user))
+
+
+@login_required
+@require_safe
+def session_list(request):
+    """Upcoming, past and cancelled sessions, as mentee and as mentor."""
+    user = request.user
+    now = timezone.now()
+    mine = list(
+        Session.objects.for_participant(user)
+        .select_related("mentor__user", "mentee__user")
+        .order_by("start")
+    )
+    cancelled = [s for s in mine if s.status == Session.Status.CANCELLED]
+    live = [s for s in mine if s.status != Session.Status.CANCELLED]
+    return render(
+        request,
+        "scheduling/session_list.html",
+        {
+            "upcoming": [s for s in live if s.end > now],
+            "past": [s for s in reversed(live) if s.end <= now],
+            "cancelled": list(reversed(cancelled)),
+        },
+    )
+
+
+@login_required
+@require_safe
+def session_detail(request, session_id):
+    """A session's page: its mentor, its mentee and staff; 404 for anyone else."""
+    session = get_object_or_404(sessions_visible_to(request.user), pk=session_id)
+    is_mentor = session.mentor.user_id == request.user.pk
+    is_mentee = session.mentee.user_id == request.user.pk
+    return render(
+        request,
+        "scheduling/session_detail.html",
+        {
+            "session": session,
+            "is_mentor": is_mentor,
+            "is_participant": is_mentor or is_mentee,
+            "other": session.mentee.user if is_mentor else session.mentor.user,
+            "has_ended": session.end <= timezone.now(),
+        },
+    )
