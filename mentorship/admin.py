@@ -66,6 +66,7 @@ class MentorProfileAdmin(InvalidatesProfileFragments, admin.ModelAdmin):
                     "minimum_notice_minutes",
                     "booking_horizon_days",
                     "max_sessions_per_day",
+                    "cancellation_cutoff_hours",
                 )
             },
         ),

@@ -33,6 +33,7 @@ class MentorProfileForm(forms.ModelForm):
             "minimum_notice_minutes",
             "booking_horizon_days",
             "max_sessions_per_day",
+            "cancellation_cutoff_hours",
         ]
         widgets = {
             "headline": forms.TextInput(
@@ -43,6 +44,7 @@ class MentorProfileForm(forms.ModelForm):
             "minimum_notice_minutes": forms.NumberInput(attrs={"min": 0, "max": 20160, "step": 15}),
             "booking_horizon_days": forms.NumberInput(attrs={"min": 1, "max": 365}),
             "max_sessions_per_day": forms.NumberInput(attrs={"min": 1, "max": 24}),
+            "cancellation_cutoff_hours": forms.NumberInput(attrs={"min": 0, "max": 168}),
         }
         help_texts = {
             "headline": "One line shown on your card in the directory.",

@@ -106,6 +106,12 @@ class MentorProfile(models.Model):
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(24)],
     )
+    cancellation_cutoff_hours = models.PositiveSmallIntegerField(
+        "mentee cancellation cutoff (hours)",
+        default=12,
+        validators=[MaxValueValidator(168)],
+        help_text="Mentees can cancel up to this many hours before a session; you always can.",
+    )
     rating_avg = models.DecimalField(
         max_digits=3, decimal_places=2, default=Decimal("0.00"), editable=False
     )

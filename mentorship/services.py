@@ -93,6 +93,7 @@ def update_mentor_profile(
         "minimum_notice_minutes",
         "booking_horizon_days",
         "max_sessions_per_day",
+        "cancellation_cutoff_hours",
     }
     unknown = set(changes) - allowed
     if unknown:

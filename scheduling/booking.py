@@ -142,3 +142,44 @@ def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
     session.save()
     profiles_changed()  # the time is no longer offered
     return session
+
+
+REASON_MAX_LENGTH = 1000
+
+
+def cancel_session(*, session: Session, by: User, reason: str = "", now=None) -> Session:
+    """Cancel ``session`` on behalf of ``by`` (its mentor or mentee).
+
+    Mentors may always cancel before the end; mentees only up to the mentor's
+    cutoff (``cancellation_cutoff_hours``) before the start. Who, when and why
+    are recorded and the time is offered again at once. Raises BookingRefused
+    (and changes nothing) when that is not allowed.
+    """
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        raise BookingRefused(f"Keep the reason under {REASON_MAX_LENGTH} characters.")
+    with transaction.atomic():
+        locked = (
+            Session.objects.select_for_update()
+            .select_related("mentor", "mentee")
+            .get(pk=session.pk)
+        )
+        now = now or timezone.now()
+        is_mentor = locked.mentor.user_id == by.pk
+        if not is_mentor and locked.mentee.user_id != by.pk:
+            raise BookingRefused("Only the mentor or the mentee can cancel this session.")
+        if locked.status != Session.Status.UPCOMING or locked.start <= now:
+            raise BookingRefused("This session can no longer be cancelled.")
+        cutoff = timedelta(hours=locked.mentor.cancellation_cutoff_hours)
+        if not is_mentor and locked.start - now < cutoff:
+            raise BookingRefused(
+                f"Sessions can be cancelled up to {locked.mentor.cancellation_cutoff_hours} hours "
+                "before they start. Please contact your mentor instead."
+            )
+        locked.status = Session.Status.CANCELLED
+        locked.cancelled_at = now
+        locked.cancelled_by = by
+        locked.cancellation_reason = reason
+        locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancellation_reason"])
+        profiles_changed()  # the time is offered again
+    return locked

@@ -7,6 +7,9 @@ from . import views_booking, views_sessions
 urlpatterns = [
     path("sessions/", views_sessions.session_list, name="session_list"),
     path("sessions/<uuid:session_id>/", views_sessions.session_detail, name="session_detail"),
+    path(
+        "sessions/<uuid:session_id>/cancel/", views_sessions.session_cancel, name="session_cancel"
+    ),
     path("mentors/<slug:slug>/book/", views_booking.book, name="book"),
     path(
         "mentors/<slug:slug>/session-types/",

@@ -1,11 +1,13 @@
 """My sessions: the list and a session's page, for its participants."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
+from .booking import BookingRefused, cancel_session
 from .models import Session
 
 
@@ -57,5 +59,22 @@ def session_detail(request, session_id):
             "is_participant": is_mentor or is_mentee,
             "other": session.mentee.user if is_mentor else session.mentor.user,
             "has_ended": session.end <= timezone.now(),
+            "can_cancel": (is_mentor or is_mentee)
+            and session.status == Session.Status.UPCOMING
+            and session.start > timezone.now(),
         },
     )
+
+
+@login_required
+@require_POST
+def session_cancel(request, session_id):
+    """Cancel (POST ``reason``): participants only, else 404."""
+    session = get_object_or_404(Session.objects.for_participant(request.user), pk=session_id)
+    try:
+        cancel_session(session=session, by=request.user, reason=request.POST.get("reason", ""))
+    except BookingRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, "The session was cancelled. The other side will be told.")
+    return redirect("scheduling:session_detail", session_id=session.pk)

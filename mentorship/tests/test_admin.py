@@ -152,6 +152,7 @@ def admin_change_data(mentor, **fields) -> dict:
         "minimum_notice_minutes": str(mentor.minimum_notice_minutes),
         "booking_horizon_days": str(mentor.booking_horizon_days),
         "max_sessions_per_day": "",
+        "cancellation_cutoff_hours": str(mentor.cancellation_cutoff_hours),
         "mentorexpertise_set-TOTAL_FORMS": str(len(expertise)),
         "mentorexpertise_set-INITIAL_FORMS": str(len(expertise)),
         "mentorexpertise_set-MIN_NUM_FORMS": "0",

@@ -38,6 +38,7 @@ def editor_data(mentor, *, tags=None, links=None, **fields) -> dict:
         "minimum_notice_minutes": str(mentor.minimum_notice_minutes),
         "booking_horizon_days": str(mentor.booking_horizon_days),
         "max_sessions_per_day": str(mentor.max_sessions_per_day or ""),
+        "cancellation_cutoff_hours": str(mentor.cancellation_cutoff_hours),
         "expertise": [str(tag.pk) for tag in tags],
         "links-TOTAL_FORMS": str(len(rows)),
         "links-INITIAL_FORMS": str(initial),
@@ -205,6 +206,7 @@ def test_mentor_editor_renders_exactly_the_fields_these_tests_post(owner_client,
         "minimum_notice_minutes",
         "booking_horizon_days",
         "max_sessions_per_day",
+        "cancellation_cutoff_hours",
     }
 
 
@@ -390,6 +392,7 @@ INVALID_EDITS = {
     "horizon empty": ({"booking_horizon_days": ""}, "This field is required."),
     "daily cap 0": ({"max_sessions_per_day": "0"}, "greater than or equal to 1"),
     "daily cap 25": ({"max_sessions_per_day": "25"}, "less than or equal to 24"),
+    "cutoff 169": ({"cancellation_cutoff_hours": "169"}, "less than or equal to 168"),
     "negative notice": ({"minimum_notice_minutes": "-1"}, "greater than or equal to 0"),
     "notice over two weeks": ({"minimum_notice_minutes": "20161"}, "less than or equal to 20160"),
     "null character": ({"headline": "bad\x00byte"}, "Null characters are not allowed."),
