@@ -87,6 +87,8 @@ def book_session(
     when it raises.
     """
     topic = (topic or "").strip()
+    if "\x00" in topic:  # PostgreSQL text cannot hold NUL
+        raise BookingRefused("The topic cannot contain null characters.")
     if len(topic) > TOPIC_MAX_LENGTH:
         raise BookingRefused(f"Keep the topic under {TOPIC_MAX_LENGTH} characters.")
     if start.tzinfo is None:
@@ -156,6 +158,8 @@ def cancel_session(*, session: Session, by: User, reason: str = "", now=None) ->
     (and changes nothing) when that is not allowed.
     """
     reason = (reason or "").strip()
+    if "\x00" in reason:  # PostgreSQL text cannot hold NUL
+        raise BookingRefused("The reason cannot contain null characters.")
     if len(reason) > REASON_MAX_LENGTH:
         raise BookingRefused(f"Keep the reason under {REASON_MAX_LENGTH} characters.")
     with transaction.atomic():

@@ -294,7 +294,11 @@ def _book_post(request, mentor: MentorProfile, offered: list[SessionType]):
     session_type = next((item for item in offered if item.slug == type_slug), None)
     try:
         start = datetime.fromisoformat(start_text.replace("Z", "+00:00"))
-    except ValueError:
+        if start.tzinfo is not None:
+            start = start.astimezone(UTC)
+            if not datetime(1900, 1, 1, tzinfo=UTC) <= start <= datetime(9000, 1, 1, tzinfo=UTC):
+                start = None  # near datetime's limits: adding a length would overflow
+    except (ValueError, OverflowError):
         start = None
     try:
         if session_type is None:
