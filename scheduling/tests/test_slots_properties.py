@@ -305,7 +305,7 @@ def test_every_offered_slot_obeys_every_rule(scenario):
         assert slot.end - slot.start == rules.duration
         assert scenario["start"] <= slot.start < scenario["end"]
         assert slot.start >= scenario["now"] + rules.minimum_notice
-        assert slot.start <= scenario["now"] + rules.horizon
+        assert slot.start < scenario["now"] + rules.horizon  # the horizon is exclusive
 
         run_around = containing_run(available_runs, slot)
         assert run_around is not None, f"{slot} is not inside available time {available_runs}"
@@ -342,7 +342,7 @@ def test_every_slot_the_rules_allow_is_offered(scenario):
         while slot_start + rules.duration <= run_end and slot_start < scenario["end"]:
             slot_end = slot_start + rules.duration
             if (
-                earliest <= slot_start <= latest
+                earliest <= slot_start < latest
                 and not any(overlaps(slot_start, slot_end, *blocked) for blocked in blocked_runs)
                 and not any(
                     overlaps(slot_start, slot_end, start - rules.buffer, end + rules.buffer)
