@@ -70,3 +70,30 @@ class SessionFactory(factory.django.DjangoModelFactory):
     start = factory.Sequence(lambda number: DEFAULT_START + timedelta(hours=2 * number))
     end = factory.LazyAttribute(lambda row: row.start + timedelta(minutes=row.duration_minutes))
     status = Session.Status.UPCOMING
+
+
+def new_york_mentor(*, starting, name="Maya Mentor", **changes):
+    """A mentor made through the real services: default session types, weekday
+    hours 09:00-12:00 New York time from ``starting``, no notice and no buffer
+    unless ``changes`` say otherwise."""
+    from datetime import time
+
+    from accounts.tests.factories import UserFactory
+    from mentorship.services import become_mentor, update_mentor_profile
+    from scheduling.services import replace_weekly_hours
+
+    mentor = become_mentor(user=UserFactory(name=name, timezone="America/New_York"))
+    update_mentor_profile(
+        mentor=mentor,
+        changes={"minimum_notice_minutes": 0, "buffer_minutes": 0, **changes},
+        tags=[],
+        links={},
+    )
+    replace_weekly_hours(
+        mentor=mentor,
+        timezone="America/New_York",
+        weekly={day: [(time(9), time(12))] for day in range(5)},
+        starting=starting,
+    )
+    mentor.refresh_from_db()
+    return mentor

@@ -7,7 +7,7 @@ Kolkata) and no minimum notice.
 """
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -16,12 +16,10 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from mentorship.models import MenteeProfile
-from mentorship.services import become_mentor, update_mentor_profile
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from scheduling.booking import book_session
 from scheduling.models import Session, SessionType
-from scheduling.services import replace_weekly_hours
-from scheduling.tests.factories import SessionFactory
+from scheduling.tests.factories import SessionFactory, new_york_mentor
 
 # Thursday 26 November 2026, 12:00 UTC: 07:00 in New York, 17:30 in Kolkata.
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -41,21 +39,7 @@ def frozen_now(monkeypatch):
 
 @pytest.fixture
 def mentor():
-    mentor = become_mentor(user=UserFactory(name="Maya Mentor", timezone="America/New_York"))
-    update_mentor_profile(
-        mentor=mentor,
-        changes={"minimum_notice_minutes": 0, "buffer_minutes": 0},
-        tags=[],
-        links={},
-    )
-    replace_weekly_hours(
-        mentor=mentor,
-        timezone="America/New_York",
-        weekly={day: [(time(9), time(12))] for day in range(5)},
-        starting=date(2026, 11, 23),
-    )
-    mentor.refresh_from_db()
-    return mentor
+    return new_york_mentor(starting=date(2026, 11, 23))
 
 
 @pytest.fixture

@@ -1,14 +1,12 @@
 """``/mentors/<slug>/slots/``: the JSON contract and every 400."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 
 import pytest
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
-from mentorship.services import become_mentor, update_mentor_profile
 from scheduling.models import SessionType
-from scheduling.services import replace_weekly_hours
+from scheduling.tests.factories import new_york_mentor
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -21,23 +19,7 @@ def frozen_now(monkeypatch):
 
 @pytest.fixture
 def mentor(db, frozen_now):
-    user = UserFactory(name="Maya Mentor", timezone="America/New_York")
-    mentor = become_mentor(user=user)
-    update_mentor_profile(
-        mentor=mentor,
-        changes={"minimum_notice_minutes": 0, "buffer_minutes": 0},
-        tags=[],
-        links={},
-    )
-    # Weekdays 09:00-12:00 New York time.
-    replace_weekly_hours(
-        mentor=mentor,
-        timezone="America/New_York",
-        weekly={day: [(time(9), time(12))] for day in range(5)},
-        starting=date(2026, 11, 23),
-    )
-    mentor.refresh_from_db()
-    return mentor
+    return new_york_mentor(starting=date(2026, 11, 23))
 
 
 def url(mentor, **params):
