@@ -273,11 +273,21 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Sessions move upcoming → active → completed by the clock. Pages read the
+    # clock themselves, so a late or missed run changes nothing users see.
+    "advance-session-statuses": {
+        "task": "scheduling.tasks.advance_session_statuses",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
 
 # --- Booking ----------------------------------------------------------------------------
 MEETING_PROVIDER = env.str("MEETING_PROVIDER", default="scheduling.meetings.JitsiMeetProvider")
 MEETING_BASE_URL = env.str("MEETING_BASE_URL", default="https://meet.jit.si")
+# The right-hand side of calendar event UIDs (``<uid>@ICAL_UID_DOMAIN``).
+ICAL_UID_DOMAIN = env.str("ICAL_UID_DOMAIN", default="mentorship.local")
 # How many upcoming sessions one mentee may hold, in all and with one mentor.
 MAX_UPCOMING_SESSIONS_PER_MENTEE = env.int("MAX_UPCOMING_SESSIONS_PER_MENTEE", default=10)
 MAX_UPCOMING_SESSIONS_WITH_ONE_MENTOR = env.int("MAX_UPCOMING_SESSIONS_WITH_ONE_MENTOR", default=3)

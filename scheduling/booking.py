@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -54,9 +55,45 @@ def _locked_mentee(user: User) -> MenteeProfile:
     return MenteeProfile.objects.select_for_update().get(user=user)
 
 
-def _check_limits_and_overlaps(mentee: MenteeProfile, mentor, start, end, now) -> None:
+def _lock_mentor(mentor_pk, mentee_user: User) -> MentorProfile:
+    """Lock the mentor's row, and the mentee's own mentor row if they have one.
+
+    Every booking of a mentor waits on that mentor's row. A mentee who is also
+    a mentor locks their own row too, so nobody books them as a mentor while
+    they book a session as a mentee. Rows are locked in primary-key order, so
+    two such people booking each other wait instead of deadlocking.
+    """
+    own = MentorProfile.objects.filter(user=mentee_user).values_list("pk", flat=True).first()
+    locked = list(
+        MentorProfile.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(pk__in={mentor_pk, own} - {None})
+        .order_by("pk")
+    )
+    return next(row for row in locked if row.pk == mentor_pk)
+
+
+def _check_offered(mentor: MentorProfile, duration_minutes: int, start, now, ignoring=None):
+    """Refuse unless the engine offers ``start`` now (under the mentor's lock)."""
+    if start <= now:
+        raise BookingRefused("That time has already passed. Please pick another one.")
+    end = start + timedelta(minutes=duration_minutes)
+    length = SessionType(mentor=mentor, duration_minutes=duration_minutes)
+    offered = available_slots(mentor, length, start, end, now=now, ignoring=ignoring)
+    if not any(slot.start == start for slot in offered):
+        raise SlotTaken("That time is not available. Please pick one of the times shown.")
+    return end
+
+
+def _check_limits_and_overlaps(mentee: MenteeProfile, mentor, start, end, now, ignoring=None):
     upcoming = Session.objects.blocking().filter(mentee=mentee, end__gt=now)
-    if upcoming.filter(start__lt=end, end__gt=start).exists():
+    # Any session of theirs at that time, as mentee or as a mentor themselves.
+    taken = Session.objects.blocking().filter(
+        Q(mentee=mentee) | Q(mentor__user_id=mentee.user_id), start__lt=end, end__gt=start
+    )
+    if ignoring is not None:
+        upcoming, taken = upcoming.exclude(pk=ignoring), taken.exclude(pk=ignoring)
+    if taken.exists():
         raise BookingRefused("You already have a session at that time.")
     if upcoming.count() >= settings.MAX_UPCOMING_SESSIONS_PER_MENTEE:
         raise BookingRefused(
@@ -68,6 +105,31 @@ def _check_limits_and_overlaps(mentee: MenteeProfile, mentor, start, end, now) -
             f"You can hold at most {settings.MAX_UPCOMING_SESSIONS_WITH_ONE_MENTOR} upcoming "
             "sessions with one mentor."
         )
+
+
+def _check_start(start) -> None:
+    if not isinstance(start, datetime) or start.tzinfo is None:
+        raise BookingRefused("That start time is not valid.")
+
+
+def _clean_text(text: str, *, what: str, max_length: int) -> str:
+    text = (text or "").strip()
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL
+        raise BookingRefused(f"The {what} cannot contain null characters.")
+    if len(text) > max_length:
+        raise BookingRefused(f"Keep the {what} under {max_length} characters.")
+    return text
+
+
+def _conflicts_become_slot_taken(work):
+    """Run ``work`` in a transaction; a lost race of any kind becomes SlotTaken."""
+    try:
+        with transaction.atomic():
+            return work()
+    except IntegrityError as error:  # the exclusion constraint: a lost race
+        raise SlotTaken() from error
+    except OperationalError as error:  # deadlock, lock timeout, SQLite busy
+        raise SlotTaken() from error
 
 
 def book_session(
@@ -86,30 +148,18 @@ def book_session(
     free. Creates the mentee profile on a first booking. Nothing is written
     when it raises.
     """
-    topic = (topic or "").strip()
-    if "\x00" in topic:  # PostgreSQL text cannot hold NUL
-        raise BookingRefused("The topic cannot contain null characters.")
-    if len(topic) > TOPIC_MAX_LENGTH:
-        raise BookingRefused(f"Keep the topic under {TOPIC_MAX_LENGTH} characters.")
-    if start.tzinfo is None:
-        raise BookingRefused("That start time is not valid.")
+    topic = _clean_text(topic, what="topic", max_length=TOPIC_MAX_LENGTH)
+    _check_start(start)
     if session_type.mentor_id != mentor.pk or not session_type.is_active:
         raise BookingRefused("This session type is not offered.")
     _check_mentee_may_book(mentee_user, mentor)
-    try:
-        with transaction.atomic():
-            return _book(mentee_user, mentor, session_type, start, topic, now)
-    except IntegrityError as error:  # the exclusion constraint: a lost race
-        raise SlotTaken() from error
-    except OperationalError as error:  # deadlock, lock timeout, SQLite busy
-        raise SlotTaken() from error
+    return _conflicts_become_slot_taken(
+        lambda: _book(mentee_user, mentor, session_type, start, topic, now)
+    )
 
 
 def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
-    # The mentor's row first: every booking of this mentor waits here.
-    locked_mentor = (
-        MentorProfile.objects.select_for_update().select_related("user").get(pk=mentor.pk)
-    )
+    locked_mentor = _lock_mentor(mentor.pk, mentee_user)
     if not locked_mentor.is_accepting_bookings:
         raise BookingRefused("This mentor is not taking bookings right now.")
     # Re-read under the lock: the type may have been switched off meanwhile.
@@ -118,13 +168,7 @@ def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
     ).exists():
         raise BookingRefused("This session type is not offered.")
     now = now or timezone.now()
-    duration = timedelta(minutes=session_type.duration_minutes)
-    end = start + duration
-    if start <= now:
-        raise BookingRefused("That time has already passed. Please pick another one.")
-    offered = available_slots(locked_mentor, session_type, start, end, now=now)
-    if not any(slot.start == start for slot in offered):
-        raise SlotTaken("That time is not available. Please pick one of the times shown.")
+    end = _check_offered(locked_mentor, session_type.duration_minutes, start, now)
     mentee = _locked_mentee(mentee_user)
     _check_limits_and_overlaps(mentee, locked_mentor, start, end, now)
     session = Session(
@@ -146,22 +190,86 @@ def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
     return session
 
 
+def reschedule_session(
+    *, session: Session, by: User, start: datetime, now: datetime | None = None
+) -> Session:
+    """Move ``session`` to ``start`` for its mentee, in one transaction.
+
+    The old session is cancelled (recorded as rescheduled by ``by``) and a new
+    one is booked with the same mentor, type, length, topic and meeting link;
+    it points back with ``rescheduled_from`` and keeps the calendar UID with a
+    higher SEQUENCE, so calendars move the event. The session's own time is
+    free to move into (a later start overlapping the current one is fine).
+    Mentees reschedule up to the mentor's cancellation cutoff; a mentor cancels
+    instead. Raises ``BookingRefused``/``SlotTaken`` and changes nothing when
+    the move is not possible.
+    """
+    _check_start(start)
+    return _conflicts_become_slot_taken(lambda: _reschedule(session, by, start, now))
+
+
+def _reschedule(session, by, start, now) -> Session:
+    mentor = _lock_mentor(session.mentor_id, by)
+    old = (
+        Session.objects.select_for_update(of=("self",)).select_related("mentee").get(pk=session.pk)
+    )
+    now = now or timezone.now()
+    if old.mentee.user_id != by.pk:
+        raise BookingRefused(
+            "Only the mentee can pick a new time. You can cancel the session with a note."
+        )
+    if old.status != Session.Status.UPCOMING or old.start <= now:
+        raise BookingRefused("This session can no longer be rescheduled.")
+    if old.start - now < timedelta(hours=mentor.cancellation_cutoff_hours):
+        raise BookingRefused(
+            f"Sessions can be moved up to {mentor.cancellation_cutoff_hours} hours before "
+            "they start. Please contact your mentor instead."
+        )
+    if start == old.start:
+        raise BookingRefused("That is the session's current time. Please pick another one.")
+    if not mentor.is_accepting_bookings:
+        raise BookingRefused("This mentor is not taking bookings right now.")
+    end = _check_offered(mentor, old.duration_minutes, start, now, ignoring=old.pk)
+    mentee = _locked_mentee(by)
+    _check_limits_and_overlaps(mentee, mentor, start, end, now, ignoring=old.pk)
+    # Cancel first: the new row may overlap the old time (exclusion constraint).
+    old.status = Session.Status.CANCELLED
+    old.cancelled_at = now
+    old.cancelled_by = by
+    old.cancellation_reason = "Rescheduled by the mentee."
+    old.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancellation_reason"])
+    moved = Session.objects.create(
+        mentor=mentor,
+        mentee=mentee,
+        session_type=old.session_type,
+        title=old.title,
+        duration_minutes=old.duration_minutes,
+        start=start,
+        end=end,
+        status=Session.Status.UPCOMING,
+        topic=old.topic,
+        meeting_id=old.meeting_id,
+        meeting_url=old.meeting_url,
+        rescheduled_from=old,
+        ical_uid=old.ical_uid,
+        ical_sequence=old.ical_sequence + 1,
+    )
+    profiles_changed()  # one time freed, another taken
+    return moved
+
+
 REASON_MAX_LENGTH = 1000
 
 
 def cancel_session(*, session: Session, by: User, reason: str = "", now=None) -> Session:
-    """Cancel ``session`` on behalf of ``by`` (its mentor or mentee).
+    """Cancel ``session`` on behalf of ``by`` (its mentor, its mentee or staff).
 
-    Mentors may always cancel before the end; mentees only up to the mentor's
+    Mentors and staff may always cancel before the start; mentees only up to the mentor's
     cutoff (``cancellation_cutoff_hours``) before the start. Who, when and why
     are recorded and the time is offered again at once. Raises BookingRefused
     (and changes nothing) when that is not allowed.
     """
-    reason = (reason or "").strip()
-    if "\x00" in reason:  # PostgreSQL text cannot hold NUL
-        raise BookingRefused("The reason cannot contain null characters.")
-    if len(reason) > REASON_MAX_LENGTH:
-        raise BookingRefused(f"Keep the reason under {REASON_MAX_LENGTH} characters.")
+    reason = _clean_text(reason, what="reason", max_length=REASON_MAX_LENGTH)
     with transaction.atomic():
         locked = (
             Session.objects.select_for_update()
@@ -170,12 +278,14 @@ def cancel_session(*, session: Session, by: User, reason: str = "", now=None) ->
         )
         now = now or timezone.now()
         is_mentor = locked.mentor.user_id == by.pk
-        if not is_mentor and locked.mentee.user_id != by.pk:
+        is_mentee = locked.mentee.user_id == by.pk
+        if not (is_mentor or is_mentee or by.is_staff):
             raise BookingRefused("Only the mentor or the mentee can cancel this session.")
         if locked.status != Session.Status.UPCOMING or locked.start <= now:
             raise BookingRefused("This session can no longer be cancelled.")
         cutoff = timedelta(hours=locked.mentor.cancellation_cutoff_hours)
-        if not is_mentor and locked.start - now < cutoff:
+        # Mentors and staff may cancel any time before the start; mentees up to the cutoff.
+        if is_mentee and not is_mentor and not by.is_staff and locked.start - now < cutoff:
             raise BookingRefused(
                 f"Sessions can be cancelled up to {locked.mentor.cancellation_cutoff_hours} hours "
                 "before they start. Please contact your mentor instead."

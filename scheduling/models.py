@@ -174,6 +174,10 @@ class BusyInterval(models.Model):
         return f"busy {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M} UTC"
 
 
+def new_ical_uid() -> str:
+    return uuid.uuid4().hex
+
+
 class SessionQuerySet(models.QuerySet):
     def blocking(self):
         """Sessions that occupy the mentor's time."""
@@ -213,13 +217,29 @@ class Session(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     cancellation_reason = models.TextField(max_length=1000, blank=True)
+    # Rescheduling cancels this row and books a new one that points back here.
+    rescheduled_from = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rescheduled_to",
+    )
+    # One calendar event for the whole reschedule chain: the new session keeps
+    # the UID and raises the SEQUENCE, so calendars move the event.
+    ical_uid = models.CharField(max_length=100, default=new_ical_uid, editable=False)
+    ical_sequence = models.PositiveIntegerField(default=0, editable=False)
+    no_show_marked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["start"]
-        indexes = [models.Index(fields=["mentor", "start"], name="session_mentor_start")]
+        indexes = [
+            models.Index(fields=["mentor", "start"], name="session_mentor_start"),
+            models.Index(fields=["status", "end"], name="session_status_end"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end__gt=models.F("start")), name="session_end_after_start"
@@ -236,3 +256,20 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} · {self.start:%Y-%m-%d %H:%M} UTC"
+
+    def status_at(self, now) -> str:
+        """The status by the clock: pages never wait for the periodic task.
+
+        An upcoming session whose start has passed is active; one whose end has
+        passed is completed. Cancelled and no-show are final.
+        """
+        if self.status in (self.Status.UPCOMING, self.Status.ACTIVE):
+            if self.end <= now:
+                return self.Status.COMPLETED
+            if self.start <= now:
+                return self.Status.ACTIVE
+            return self.Status.UPCOMING
+        return self.status
+
+    def status_label_at(self, now) -> str:
+        return self.Status(self.status_at(now)).label

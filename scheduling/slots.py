@@ -267,14 +267,20 @@ def compute_slots(
 
 
 def available_slots(
-    mentor, session_type, start: datetime, end: datetime, *, now=None
+    mentor, session_type, start: datetime, end: datetime, *, now=None, ignoring=None
 ) -> list[Slot]:
     """``mentor``'s bookable slots for ``session_type`` starting in [start, end).
 
     Three queries whatever the range or the number of rules, sessions and busy
     intervals: availability rows, sessions, busy intervals. ``mentor.user``
     should be loaded with the mentor (``select_related("user")``).
+
+    The mentor's time is taken by their sessions as mentor and also by those
+    they booked as a mentee of someone else. ``ignoring`` is the primary key
+    of a session to leave out: the one being rescheduled, whose time is free
+    to move into.
     """
+    from django.db.models import Q
     from django.utils import timezone as django_timezone
 
     from .models import Availability, BusyInterval, Session
@@ -301,12 +307,20 @@ def available_slots(
     sessions_per_day: Counter = Counter()
     blocking = []
     mentor_zone = ZoneInfo(mentor.user.timezone)
-    for session_start, session_end, status in (
-        Session.objects.filter(mentor=mentor, start__lt=end + margin, end__gt=start - margin)
+    sessions = (
+        Session.objects.filter(
+            Q(mentor=mentor) | Q(mentee__user_id=mentor.user_id),
+            start__lt=end + margin,
+            end__gt=start - margin,
+        )
         .exclude(status=Session.Status.CANCELLED)
-        .values_list("start", "end", "status")
-    ):
-        sessions_per_day[session_start.astimezone(mentor_zone).date()] += 1
+        .values_list("start", "end", "status", "mentor_id")
+    )
+    if ignoring is not None:
+        sessions = sessions.exclude(pk=ignoring)
+    for session_start, session_end, status, mentor_id in sessions:
+        if mentor_id == mentor.pk:  # the daily cap counts sessions given, not taken
+            sessions_per_day[session_start.astimezone(mentor_zone).date()] += 1
         if status in (Session.Status.UPCOMING, Session.Status.ACTIVE):
             blocking.append((session_start, session_end))
     buffer = rules.buffer + duration

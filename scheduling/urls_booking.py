@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_booking, views_sessions
+from . import views_booking, views_ics, views_sessions
 
 urlpatterns = [
     path("sessions/", views_sessions.session_list, name="session_list"),
@@ -10,6 +10,22 @@ urlpatterns = [
     path(
         "sessions/<uuid:session_id>/cancel/", views_sessions.session_cancel, name="session_cancel"
     ),
+    path(
+        "sessions/<uuid:session_id>/reschedule/",
+        views_sessions.session_reschedule,
+        name="session_reschedule",
+    ),
+    path(
+        "sessions/<uuid:session_id>/no-show/",
+        views_sessions.session_no_show,
+        name="session_no_show",
+    ),
+    path(
+        "sessions/<uuid:session_id>/invite.ics",
+        views_ics.session_invite,
+        name="session_invite",
+    ),
+    path("dashboard/", views_sessions.mentor_dashboard, name="mentor_dashboard"),
     path("mentors/<slug:slug>/book/", views_booking.book, name="book"),
     path(
         "mentors/<slug:slug>/session-types/",

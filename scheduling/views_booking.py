@@ -212,8 +212,24 @@ def _book_url(mentor: MentorProfile) -> str:
     return reverse("scheduling:book", kwargs={"slug": mentor.slug})
 
 
-def _picker_context(request, mentor: MentorProfile, query: PickerQuery, now: datetime) -> dict:
-    book_url = _book_url(mentor)
+@dataclass(frozen=True)
+class PickerMode:
+    """Booking a new session (the default) or moving one (``ignoring`` it)."""
+
+    url: str  # where the picker lives and its form posts
+    action_label: str = "Book this time"
+    ignoring: object = None  # the session being rescheduled
+    current: object = None  # that session, to show its time
+
+    @property
+    def is_reschedule(self) -> bool:
+        return self.ignoring is not None
+
+
+def _picker_context(
+    request, mentor: MentorProfile, query: PickerQuery, now: datetime, mode: PickerMode
+) -> dict:
+    book_url = mode.url
 
     def link(**overrides) -> str:
         return f"{book_url}?{query.as_params(**overrides)}"
@@ -221,6 +237,7 @@ def _picker_context(request, mentor: MentorProfile, query: PickerQuery, now: dat
     context = {
         "mentor": mentor,
         "query": query,
+        "mode": mode,
         "book_url": book_url,
         "zone_offset": _utc_offset_label(query.zone, query.week),
         "previous_url": link(week=query.previous_week.isoformat()) if query.previous_week else None,
@@ -235,7 +252,9 @@ def _picker_context(request, mentor: MentorProfile, query: PickerQuery, now: dat
         return context
 
     start, end = _utc_range(query.zone_name, query.week, query.week_end)
-    slots = available_slots(mentor, session_type, start, end, now=now)
+    slots = available_slots(mentor, session_type, start, end, now=now, ignoring=mode.ignoring)
+    if mode.current is not None:  # its own time is not a new time
+        slots = [slot for slot in slots if slot.start != mode.current.start]
     days = [PickerDay(query.week + timedelta(days=offset), []) for offset in range(7)]
     chosen = None
     for slot in slots:
@@ -281,7 +300,23 @@ def book(request, slug):
     mentor, offered = _listed_mentor_with_types(slug)
     if request.method == "POST":
         return _book_post(request, mentor, offered)
-    return _render_picker(request, mentor, offered, request.GET)
+    return render_picker(request, mentor, offered, request.GET)
+
+
+def parse_start(text: str) -> datetime | None:
+    """A posted ISO-8601 start as an aware UTC datetime, or None when it is
+    not one (naive, garbage, or near datetime's limits where adding a session
+    length would overflow)."""
+    try:
+        start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if start.tzinfo is None:
+            return None
+        start = start.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    if not datetime(1900, 1, 1, tzinfo=UTC) <= start <= datetime(9000, 1, 1, tzinfo=UTC):
+        return None
+    return start
 
 
 def _book_post(request, mentor: MentorProfile, offered: list[SessionType]):
@@ -292,18 +327,11 @@ def _book_post(request, mentor: MentorProfile, offered: list[SessionType]):
         back = f"{_book_url(mentor)}?{urlencode({'type': type_slug, 'start': start_text})}"
         return redirect(f"{reverse('account_login')}?{urlencode({'next': back})}")
     session_type = next((item for item in offered if item.slug == type_slug), None)
-    try:
-        start = datetime.fromisoformat(start_text.replace("Z", "+00:00"))
-        if start.tzinfo is not None:
-            start = start.astimezone(UTC)
-            if not datetime(1900, 1, 1, tzinfo=UTC) <= start <= datetime(9000, 1, 1, tzinfo=UTC):
-                start = None  # near datetime's limits: adding a length would overflow
-    except (ValueError, OverflowError):
-        start = None
+    start = parse_start(start_text)
     try:
         if session_type is None:
             raise BookingRefused("This session type is not offered.")
-        if start is None or start.tzinfo is None:
+        if start is None:
             raise BookingRefused("That start time is not valid. Please pick one of the times.")
         session = book_session(
             mentee_user=request.user,
@@ -317,17 +345,17 @@ def _book_post(request, mentor: MentorProfile, offered: list[SessionType]):
         params = QueryDict(mutable=True)
         if session_type is not None:
             params["type"] = session_type.slug
-        if start is not None and start.tzinfo is not None:
+        if start is not None:
             zone = ZoneInfo(request.timezone_name)
             local = start.astimezone(zone).date()
             params["week"] = (local - timedelta(days=local.weekday())).isoformat()
         status = 409 if isinstance(refusal, SlotTaken) else 400
-        return _render_picker(request, mentor, offered, params, status=status)
+        return render_picker(request, mentor, offered, params, status=status)
     messages.success(request, "Your session is booked. The details are below.")
     return redirect("scheduling:session_detail", session_id=session.pk)
 
 
-def _render_picker(request, mentor, offered, params, *, status: int = 200):
+def render_picker(request, mentor, offered, params, *, status: int = 200, mode=None):
     now = django_timezone.now().astimezone(UTC)
     query = PickerQuery.from_params(
         params,
@@ -339,12 +367,13 @@ def _render_picker(request, mentor, offered, params, *, status: int = 200):
     # The week's times depend on the data (profiles version), the clock (the
     # minute) and the query; without a chosen time (whose booking form carries
     # a CSRF token) they are the same for every visitor: cache them.
-    cacheable = query.chosen_start is None and not query.notices
+    mode = mode or PickerMode(url=_book_url(mentor))
+    cacheable = query.chosen_start is None and not query.notices and not mode.is_reschedule
     key = f"scheduling:picker:{mentor.pk}:{profiles_version()}:{now:%Y%m%d%H%M}:{query.as_params()}"
     days_html = cache.get(key) if cacheable else None
-    context = {"mentor": mentor, "query": query, "book_url": _book_url(mentor)}
+    context = {"mentor": mentor, "query": query, "book_url": mode.url, "mode": mode}
     if days_html is None:
-        days_context = _picker_context(request, mentor, query, now)
+        days_context = _picker_context(request, mentor, query, now, mode)
         days_html = render_to_string("scheduling/_picker_days.html", days_context, request)
         if cacheable:
             cache.set(key, days_html, PICKER_CACHE_SECONDS)

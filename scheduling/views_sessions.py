@@ -1,14 +1,31 @@
-"""My sessions: the list and a session's page, for its participants."""
+"""My sessions: the list, a session's page and its actions, the mentor dashboard.
+
+Every session URL is scoped to the acting user (``sessions_visible_to``,
+``Session.objects.for_participant``): a session that is not yours is a 404.
+Times are shown in the viewer's zone and statuses are read from the clock
+(``Session.status_at``), so nothing waits for the periodic task.
+"""
+
+from datetime import UTC, datetime, time, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
 
-from .booking import BookingRefused, cancel_session
-from .models import Session
+from mentorship.models import MentorProfile
+
+from .booking import BookingRefused, SlotTaken, cancel_session, reschedule_session
+from .lifecycle import NO_SHOW_WINDOW, mark_no_show
+from .models import Session, SessionType
+from .views_booking import PickerMode, render_picker, parse_start
+
+DASHBOARD_DAYS = 7
 
 
 def sessions_visible_to(user):
@@ -19,49 +36,76 @@ def sessions_visible_to(user):
     return sessions.filter(Q(mentor__user=user) | Q(mentee__user=user))
 
 
+def _with_status(sessions, now):
+    for session in sessions:
+        session.current_status = session.status_at(now)
+    return sessions
+
+
 @login_required
 @require_safe
 def session_list(request):
     """Upcoming, past and cancelled sessions, as mentee and as mentor."""
     user = request.user
     now = timezone.now()
-    mine = list(
+    mine = _with_status(
         Session.objects.for_participant(user)
         .select_related("mentor__user", "mentee__user")
-        .order_by("start")
+        .order_by("start"),
+        now,
     )
     cancelled = [s for s in mine if s.status == Session.Status.CANCELLED]
     live = [s for s in mine if s.status != Session.Status.CANCELLED]
+    # A no-show is over even if its planned end has not come yet.
+    over = [s for s in live if s.end <= now or s.status == Session.Status.NO_SHOW]
     return render(
         request,
         "scheduling/session_list.html",
         {
-            "upcoming": [s for s in live if s.end > now],
-            "past": [s for s in reversed(live) if s.end <= now],
+            "upcoming": [s for s in live if s not in over],
+            "past": list(reversed(over)),
             "cancelled": list(reversed(cancelled)),
         },
     )
+
+
+def _actions(session: Session, user, now) -> dict:
+    """What ``user`` may do with ``session`` now (the services check again)."""
+    is_mentor = session.mentor.user_id == user.pk
+    is_mentee = session.mentee.user_id == user.pk
+    upcoming = session.status == Session.Status.UPCOMING and session.start > now
+    before_cutoff = session.start - now >= timedelta(hours=session.mentor.cancellation_cutoff_hours)
+    return {
+        "is_mentor": is_mentor,
+        "is_participant": is_mentor or is_mentee,
+        "can_cancel": upcoming and (is_mentor or (is_mentee and before_cutoff)),
+        "can_reschedule": upcoming and is_mentee and before_cutoff,
+        "past_cutoff": upcoming and is_mentee and not is_mentor and not before_cutoff,
+        "can_mark_no_show": is_mentor
+        and session.status in (Session.Status.UPCOMING, Session.Status.ACTIVE, "completed")
+        and session.start <= now <= session.end + NO_SHOW_WINDOW,
+    }
 
 
 @login_required
 @require_safe
 def session_detail(request, session_id):
     """A session's page: its mentor, its mentee and staff; 404 for anyone else."""
-    session = get_object_or_404(sessions_visible_to(request.user), pk=session_id)
-    is_mentor = session.mentor.user_id == request.user.pk
-    is_mentee = session.mentee.user_id == request.user.pk
+    session = get_object_or_404(
+        sessions_visible_to(request.user).select_related("rescheduled_from", "rescheduled_to"),
+        pk=session_id,
+    )
+    now = timezone.now()
+    session.current_status = session.status_at(now)
+    actions = _actions(session, request.user, now)
     return render(
         request,
         "scheduling/session_detail.html",
         {
             "session": session,
-            "is_mentor": is_mentor,
-            "is_participant": is_mentor or is_mentee,
-            "other": session.mentee.user if is_mentor else session.mentor.user,
-            "has_ended": session.end <= timezone.now(),
-            "can_cancel": (is_mentor or is_mentee)
-            and session.status == Session.Status.UPCOMING
-            and session.start > timezone.now(),
+            "other": session.mentee.user if actions["is_mentor"] else session.mentor.user,
+            "has_ended": session.end <= now,
+            **actions,
         },
     )
 
@@ -78,3 +122,129 @@ def session_cancel(request, session_id):
     else:
         messages.success(request, "The session was cancelled. The other side will be told.")
     return redirect("scheduling:session_detail", session_id=session.pk)
+
+
+@login_required
+@require_POST
+def session_no_show(request, session_id):
+    """The mentor marks that the mentee did not come: participants only, else 404."""
+    session = get_object_or_404(Session.objects.for_participant(request.user), pk=session_id)
+    try:
+        mark_no_show(session=session, by=request.user)
+    except BookingRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, "Marked as a no-show.")
+    return redirect("scheduling:session_detail", session_id=session.pk)
+
+
+def _reschedule_length(session: Session) -> SessionType:
+    """The picker's session type when moving ``session``: its own length and
+    title, even if the mentor has changed or removed the type since."""
+    return SessionType(
+        mentor=session.mentor,
+        name=session.title,
+        slug=session.session_type.slug if session.session_type else "session",
+        duration_minutes=session.duration_minutes,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@vary_on_headers("HX-Request")
+def session_reschedule(request, session_id):
+    """GET: the slot picker in reschedule mode (same mentor and length, the
+    session's own time free to move into). POST ``start``: move it, in one
+    transaction. The session's mentee only; the mentor is sent back to the
+    session (they cancel instead); anyone else gets a 404."""
+    session = get_object_or_404(
+        Session.objects.for_participant(request.user).select_related(
+            "mentor__user", "mentee__user", "session_type"
+        ),
+        pk=session_id,
+    )
+    now = timezone.now()
+    actions = _actions(session, request.user, now)
+    if not actions["can_reschedule"]:
+        if session.mentee.user_id != request.user.pk:
+            messages.error(request, "Only the mentee can pick a new time. You can cancel instead.")
+        elif actions["past_cutoff"]:
+            messages.error(
+                request,
+                f"Sessions can be moved up to {session.mentor.cancellation_cutoff_hours} hours "
+                "before they start. Please contact your mentor instead.",
+            )
+        else:
+            messages.error(request, "This session can no longer be rescheduled.")
+        return redirect("scheduling:session_detail", session_id=session.pk)
+    mode = PickerMode(
+        url=request.path, action_label="Move to this time", ignoring=session.pk, current=session
+    )
+    length = _reschedule_length(session)
+    if request.method != "POST":
+        return render_picker(request, session.mentor, [length], request.GET, mode=mode)
+    start = parse_start(request.POST.get("start", ""))
+    try:
+        if start is None:
+            raise BookingRefused("That start time is not valid. Please pick one of the times.")
+        moved = reschedule_session(session=session, by=request.user, start=start)
+    except BookingRefused as refusal:
+        messages.error(request, str(refusal))
+        params = {"type": length.slug}
+        if start is not None:
+            local = start.astimezone(ZoneInfo(request.timezone_name)).date()
+            params["week"] = (local - timedelta(days=local.weekday())).isoformat()
+        status = 409 if isinstance(refusal, SlotTaken) else 400
+        return render_picker(request, session.mentor, [length], params, status=status, mode=mode)
+    messages.success(request, "Your session was moved. The details are below.")
+    return redirect("scheduling:session_detail", session_id=moved.pk)
+
+
+@login_required
+@require_safe
+def mentor_dashboard(request):
+    """``/dashboard/``: a mentor's today and coming week at a glance, in their zone.
+
+    Queries: the mentor profile and the week's sessions (one query with the
+    mentees), whatever the number of sessions.
+    """
+    mentor = MentorProfile.objects.filter(user=request.user).first()
+    if mentor is None:
+        messages.info(request, "The dashboard is for mentors. Here are your sessions instead.")
+        return redirect("scheduling:session_list")
+    now = timezone.now()
+    zone = ZoneInfo(request.timezone_name)
+    today = now.astimezone(zone).date()
+    day_starts = [
+        datetime.combine(today + timedelta(days=offset), time(), tzinfo=zone).astimezone(UTC)
+        for offset in range(DASHBOARD_DAYS + 1)
+    ]
+    sessions = _with_status(
+        Session.objects.filter(mentor=mentor, start__lt=day_starts[-1], end__gt=day_starts[0])
+        .exclude(status=Session.Status.CANCELLED)
+        .select_related("mentee__user")
+        .order_by("start"),
+        now,
+    )
+    days = [
+        {
+            "date": today + timedelta(days=offset),
+            "sessions": [s for s in sessions if start <= s.start < end],
+        }
+        for offset, (start, end) in enumerate(pairwise(day_starts))
+    ]
+    # A session that began yesterday and runs past midnight shows under today.
+    days[0]["sessions"] = [s for s in sessions if s.start < day_starts[1]]
+    next_session = next((s for s in sessions if s.current_status in ("upcoming", "active")), None)
+    return render(
+        request,
+        "scheduling/dashboard.html",
+        {
+            "mentor": mentor,
+            "today": days[0],
+            "week": days[1:],
+            "week_count": sum(len(day["sessions"]) for day in days[1:]),
+            "next_session": next_session,
+            "now": now,
+        },
+    )

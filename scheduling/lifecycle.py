@@ -1,0 +1,73 @@
+"""The session lifecycle after booking: the clock's moves and no-shows.
+
+Statuses move forward only: upcoming → active → completed, or → cancelled
+(``booking.cancel_session``), or → no_show (the mentor, after the start).
+``advance_statuses`` is what the periodic task runs; pages never depend on it
+having run (``Session.status_at`` reads the clock).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from mentorship.cache import profiles_changed
+
+from .booking import BookingRefused
+from .models import Session
+
+
+@dataclass(frozen=True)
+class Advanced:
+    started: int
+    completed: int
+
+
+def advance_statuses(*, now: datetime | None = None) -> Advanced:
+    """Move upcoming sessions that have started to active and sessions that
+    have ended to completed. Two UPDATEs, idempotent, forward only: running
+    it twice, late or concurrently changes nothing more."""
+    now = now or timezone.now()
+    live = [Session.Status.UPCOMING, Session.Status.ACTIVE]
+    completed = Session.objects.filter(status__in=live, end__lte=now).update(
+        status=Session.Status.COMPLETED
+    )
+    started = Session.objects.filter(
+        status=Session.Status.UPCOMING, start__lte=now, end__gt=now
+    ).update(status=Session.Status.ACTIVE)
+    return Advanced(started=started, completed=completed)
+
+
+# How long after a session's end its mentor may still mark a no-show.
+NO_SHOW_WINDOW = timedelta(days=7)
+
+
+def mark_no_show(*, session: Session, by: User, now: datetime | None = None) -> Session:
+    """The mentor records that the mentee did not come: only after the start,
+    only for a session that took place (not cancelled, not already marked)."""
+    with transaction.atomic():
+        locked = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("mentor")
+            .get(pk=session.pk)
+        )
+        now = now or timezone.now()
+        if locked.mentor.user_id != by.pk:
+            raise BookingRefused("Only the mentor can mark a no-show.")
+        if locked.status not in (
+            Session.Status.UPCOMING,
+            Session.Status.ACTIVE,
+            Session.Status.COMPLETED,
+        ):
+            raise BookingRefused("This session cannot be marked as a no-show.")
+        if locked.start > now:
+            raise BookingRefused("A no-show can be marked once the session has started.")
+        if locked.end + NO_SHOW_WINDOW < now:
+            raise BookingRefused("A no-show can be marked up to 7 days after the session.")
+        locked.status = Session.Status.NO_SHOW
+        locked.no_show_marked_at = now
+        locked.save(update_fields=["status", "no_show_marked_at"])
+        profiles_changed()  # the rest of its time is no longer held
+    return locked
