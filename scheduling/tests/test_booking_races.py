@@ -237,6 +237,64 @@ def test_races_for_different_slots_all_succeed(slow_check):
     assert Session.objects.filter(mentor=mentor).count() == 6
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_reschedule_racing_bookings_for_the_same_time_moves_or_changes_nothing(slow_check):
+    """A mentee moving their session to 10:00 while five others book 10:00:
+    exactly one gets the time. If the move loses, the session is still at
+    09:00, upcoming; if it wins, the 09:00 session is cancelled and replaced."""
+    mentor = make_mentor()
+    intro = mentor.session_types.get(slug="intro-call")
+    mover = UserFactory()
+    session = book_session(
+        mentee_user=mover, mentor=mentor, session_type=intro, start=TUESDAY_9, now=NOW
+    )
+    ten = TUESDAY_9 + timedelta(hours=1)
+
+    def move():
+        return booking.reschedule_session(session=session, by=mover, start=ten, now=NOW)
+
+    outcomes = run_together(
+        [move] + [booking_call(UserFactory(), mentor, intro, ten) for _ in range(5)]
+    )
+
+    booked, refused = split(outcomes)
+    expect_one_winner(booked, outcomes)
+    assert all(isinstance(error, SlotTaken) for error in refused), describe(outcomes)
+    at_ten = Session.objects.blocking().filter(mentor=mentor, start=ten)
+    assert at_ten.count() == len(booked)
+    session.refresh_from_db()
+    if outcomes[0][0] == "ok":
+        assert session.status == Session.Status.CANCELLED
+        assert at_ten.get().rescheduled_from_id == session.pk
+    else:
+        assert session.status == Session.Status.UPCOMING
+        assert session.cancelled_at is None
+    assert Session.objects.blocking().filter(mentor=mentor).count() == 1 + len(booked) - (
+        outcomes[0][0] == "ok"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_mentors_booking_each_other_at_the_same_time_book_at_most_one(slow_check):
+    """Each is the other's mentee: the mentor rows are locked in one order, so
+    they neither deadlock into a 500 nor both succeed."""
+    first, second = make_mentor(), make_mentor()
+
+    outcomes = run_together(
+        [
+            booking_call(
+                first.user, second, second.session_types.get(slug="intro-call"), TUESDAY_9
+            ),
+            booking_call(second.user, first, first.session_types.get(slug="intro-call"), TUESDAY_9),
+        ]
+    )
+
+    booked, refused = split(outcomes)
+    expect_one_winner(booked, outcomes)
+    assert len(booked) + len(refused) == 2
+    assert Session.objects.blocking().count() == len(booked)
+
+
 # --- The database backstop -------------------------------------------------------------------
 
 
