@@ -23,7 +23,7 @@ from mentorship.models import MentorProfile
 from .booking import BookingRefused, SlotTaken, cancel_session, reschedule_session
 from .lifecycle import NO_SHOW_WINDOW, mark_no_show
 from .models import Session, SessionType
-from .views_booking import PickerMode, render_picker, parse_start
+from .views_booking import PickerMode, parse_start, render_picker
 
 DASHBOARD_DAYS = 7
 
