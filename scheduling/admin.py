@@ -92,7 +92,7 @@ class SessionAdmin(admin.ModelAdmin):
     Staff holding ``scheduling.change_session`` get the cancel action.
     """
 
-    list_display = ("title", "starts", "mentor_name", "mentee_name", "status", "created_at")
+    list_display = ("title", "starts", "mentor_name", "mentee_name", "status_now", "created_at")
     list_filter = ("status", StartFilter, ("mentor", MentorsWithRowsFilter))
     date_hierarchy = "start"
     search_fields = (
@@ -178,6 +178,11 @@ class SessionAdmin(admin.ModelAdmin):
     @admin.display(description="mentee", ordering="mentee__user__name")
     def mentee_name(self, session):
         return str(session.mentee)
+
+    @admin.display(description="status", ordering="status")
+    def status_now(self, session):
+        """By the clock, as the site shows it: the periodic task may lag."""
+        return session.status_label_at(timezone.now())
 
     @admin.display(description="rescheduled to")
     def rescheduled_as(self, session):
