@@ -8,6 +8,7 @@ from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.core.management import call_command
 from django.db.models import Count
+from django.utils import timezone
 
 from accounts.models import User
 from mentorship.models import (
@@ -17,7 +18,7 @@ from mentorship.models import (
     MentorProfile,
     SocialLink,
 )
-from scheduling.models import Availability
+from scheduling.models import Availability, Session
 
 
 def seed() -> str:
@@ -96,12 +97,14 @@ def test_seed_demo_twice_changes_nothing():
 def test_seed_demo_fills_in_what_is_missing():
     seed()
     counts = row_counts()
+    Session.objects.filter(mentor__user__email="mentor@example.com").delete()
     MentorProfile.objects.filter(user__email="mentor@example.com").delete()
     output = seed()
-    # The profile, and its weekly hours (its session types come with it).
+    # The profile, and its weekly hours (its session types come with it), and
+    # the demo mentee's two sessions with Maya.
     hours = Availability.objects.filter(mentor__user__email="mentor@example.com").count()
     assert hours > 0
-    assert rows_created(output) == 1 + hours
+    assert rows_created(output) == 1 + hours + 2
     assert row_counts() == counts
 
 
@@ -115,3 +118,17 @@ def test_demo_directory_and_pages_render(client):
     page = client.get(f"/mentors/{mentor.slug}/")
     assert page.status_code == 200
     assert "mentor@example.com" not in page.text
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_the_demo_mentee_an_upcoming_and_a_completed_session():
+    seed()
+    sessions = Session.objects.filter(
+        mentee__user__email="mentee@example.com", mentor__user__email="mentor@example.com"
+    ).order_by("start")
+    assert [session.status for session in sessions] == ["completed", "upcoming"]
+    past, upcoming = sessions
+    assert past.end < timezone.now() < upcoming.start
+    assert upcoming.meeting_url.startswith("https://")
+    seed()
+    assert Session.objects.count() == 2

@@ -4,7 +4,7 @@ Running it twice changes nothing: rows are looked up by their natural keys and
 only created when missing.
 """
 
-from datetime import time
+from datetime import time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
@@ -14,8 +14,10 @@ from django.utils import timezone
 from accounts.models import User
 from mentorship import demo_data, services
 from mentorship.models import ExpertiseTag, MentorProfile
-from scheduling.models import Availability
+from scheduling.booking import book_session
+from scheduling.models import Availability, Session
 from scheduling.services import create_default_session_types, replace_weekly_hours
+from scheduling.slots import available_slots
 
 DEMO_PASSWORD = "mentorship-demo"  # noqa: S105 - documented demo credential
 
@@ -86,6 +88,8 @@ class Command(BaseCommand):
                 )
                 created += 1
 
+        created += self._sessions()
+
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready ({created} row(s) created). Sign in as admin@example.com, "
@@ -114,3 +118,44 @@ class Command(BaseCommand):
                 )
             )
         return created
+
+    def _sessions(self) -> int:
+        """The demo mentee's history with Maya: one upcoming session, booked
+        through the real service at a free time two days ahead, and one completed two
+        weeks earlier (the past cannot be booked, so that row is written
+        directly). Only when the demo mentee has no sessions yet."""
+        mentee_user = User.objects.get(email__iexact="mentee@example.com")
+        if Session.objects.filter(mentee__user=mentee_user).exists():
+            return 0
+        maya = MentorProfile.objects.select_related("user").get(
+            user__email__iexact="mentor@example.com"
+        )
+        intro = maya.session_types.filter(is_active=True).order_by("duration_minutes").first()
+        now = timezone.now()
+        # Two days ahead at least, so the demo mentee can still move or cancel it.
+        soonest = now + timedelta(days=2)
+        slots = available_slots(maya, intro, soonest, soonest + timedelta(days=21), now=now)
+        if intro is None or not slots:
+            return 0
+        upcoming = book_session(
+            mentee_user=mentee_user,
+            mentor=maya,
+            session_type=intro,
+            start=slots[0].start,
+            topic="How do I prepare for my first staff-engineer interview?",
+        )
+        past_start = upcoming.start - timedelta(days=14)
+        Session.objects.create(
+            mentor=maya,
+            mentee=upcoming.mentee,
+            session_type=intro,
+            title=intro.name,
+            duration_minutes=intro.duration_minutes,
+            start=past_start,
+            end=past_start + timedelta(minutes=intro.duration_minutes),
+            status=Session.Status.COMPLETED,
+            topic="Getting started: goals for the next six months.",
+            meeting_id=upcoming.meeting_id,
+            meeting_url=upcoming.meeting_url,
+        )
+        return 2
