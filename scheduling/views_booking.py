@@ -166,7 +166,12 @@ def _utc_range(zone_name: str, first: date, last: date) -> tuple[datetime, datet
 
 
 def next_available_slot(
-    mentor: MentorProfile, session_type: SessionType, after: datetime, *, now: datetime
+    mentor: MentorProfile,
+    session_type: SessionType,
+    after: datetime,
+    *,
+    now: datetime,
+    ignoring=None,
 ) -> Slot | None:
     """The first slot starting at or after ``after``, up to the booking horizon.
 
@@ -181,7 +186,9 @@ def next_available_slot(
         chunk_end = min(
             chunk_start + timedelta(days=MAX_RANGE_DAYS), horizon_end + timedelta(microseconds=1)
         )
-        slots = available_slots(mentor, session_type, chunk_start, chunk_end, now=now)
+        slots = available_slots(
+            mentor, session_type, chunk_start, chunk_end, now=now, ignoring=ignoring
+        )
         if slots:
             return slots[0]
         chunk_start = chunk_end
@@ -273,7 +280,9 @@ def _picker_context(
     context.update(days=days, chosen=chosen, has_times=bool(slots))
 
     if not slots:
-        next_slot = next_available_slot(mentor, session_type, max(end, now), now=now)
+        next_slot = next_available_slot(
+            mentor, session_type, max(end, now), now=now, ignoring=mode.ignoring
+        )
         if next_slot is not None:
             next_date = next_slot.start.astimezone(query.zone).date()
             context["next_slot"] = next_slot
@@ -307,6 +316,8 @@ def parse_start(text: str) -> datetime | None:
     """A posted ISO-8601 start as an aware UTC datetime, or None when it is
     not one (naive, garbage, or near datetime's limits where adding a session
     length would overflow)."""
+    if "\x00" in text:  # fromisoformat lets some through
+        return None
     try:
         start = datetime.fromisoformat(text.replace("Z", "+00:00"))
         if start.tzinfo is None:

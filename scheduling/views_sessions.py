@@ -79,7 +79,10 @@ def _actions(session: Session, user, now) -> dict:
         "is_mentor": is_mentor,
         "is_participant": is_mentor or is_mentee,
         "can_cancel": upcoming and (is_mentor or (is_mentee and before_cutoff)),
-        "can_reschedule": upcoming and is_mentee and before_cutoff,
+        "can_reschedule": upcoming
+        and is_mentee
+        and before_cutoff
+        and session.mentor.is_accepting_bookings,
         "past_cutoff": upcoming and is_mentee and not is_mentor and not before_cutoff,
         "can_mark_no_show": is_mentor
         and session.status in (Session.Status.UPCOMING, Session.Status.ACTIVE, "completed")
@@ -168,6 +171,12 @@ def session_reschedule(request, session_id):
     if not actions["can_reschedule"]:
         if session.mentee.user_id != request.user.pk:
             messages.error(request, "Only the mentee can pick a new time. You can cancel instead.")
+        elif not session.mentor.is_accepting_bookings and not actions["past_cutoff"]:
+            messages.error(
+                request,
+                f"{session.mentor.user.name} is not taking bookings right now, so the session "
+                "cannot move. You can still cancel it.",
+            )
         elif actions["past_cutoff"]:
             messages.error(
                 request,
@@ -217,7 +226,7 @@ def mentor_dashboard(request):
     today = now.astimezone(zone).date()
     day_starts = [
         datetime.combine(today + timedelta(days=offset), time(), tzinfo=zone).astimezone(UTC)
-        for offset in range(DASHBOARD_DAYS + 1)
+        for offset in range(DASHBOARD_DAYS + 2)  # today, the 7 days after, and the end
     ]
     sessions = _with_status(
         Session.objects.filter(mentor=mentor, start__lt=day_starts[-1], end__gt=day_starts[0])
@@ -235,7 +244,6 @@ def mentor_dashboard(request):
     ]
     # A session that began yesterday and runs past midnight shows under today.
     days[0]["sessions"] = [s for s in sessions if s.start < day_starts[1]]
-    next_session = next((s for s in sessions if s.current_status in ("upcoming", "active")), None)
     return render(
         request,
         "scheduling/dashboard.html",
@@ -244,7 +252,5 @@ def mentor_dashboard(request):
             "today": days[0],
             "week": days[1:],
             "week_count": sum(len(day["sessions"]) for day in days[1:]),
-            "next_session": next_session,
-            "now": now,
         },
     )
