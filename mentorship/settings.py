@@ -281,7 +281,32 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Reminders are found by polling the database, not by far-future ETA tasks.
+    "send-due-reminders": {
+        "task": "scheduling.tasks.send_due_reminders",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Outbox rows still pending (broker down at commit, a lost retry) go out here.
+    "sweep-notifications": {
+        "task": "scheduling.tasks.sweep_notifications",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
+# Publishing when the broker is down must not hold a request for long: the
+# outbox row stays pending and the sweep enqueues it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+
+# --- Notifications ----------------------------------------------------------------------
+# Attempts per email before the row is marked failed (then retried from the admin).
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 
 # --- Booking ----------------------------------------------------------------------------
 MEETING_PROVIDER = env.str("MEETING_PROVIDER", default="scheduling.meetings.JitsiMeetProvider")

@@ -23,6 +23,7 @@ from accounts.models import User
 from mentorship.cache import profiles_changed
 from mentorship.models import MenteeProfile, MentorProfile
 
+from . import outbox
 from .meetings import meeting_provider
 from .models import Session, SessionType
 from .slots import available_slots
@@ -186,6 +187,7 @@ def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
     session.meeting_id, session.meeting_url = meeting.meeting_id, meeting.url
     session.full_clean(exclude=["mentor", "mentee", "session_type"], validate_constraints=False)
     session.save()
+    outbox.notify(session, outbox.Kind.CONFIRMATION)
     profiles_changed()  # the time is no longer offered
     return session
 
@@ -254,6 +256,10 @@ def _reschedule(session, by, start, now) -> Session:
         ical_uid=old.ical_uid,
         ical_sequence=old.ical_sequence + 1,
     )
+    # One message per side, with the invite that moves the calendar event (the
+    # same UID, a higher SEQUENCE). No cancellation for the old row: a CANCEL
+    # with that UID would remove the moved event from calendars.
+    outbox.notify(moved, outbox.Kind.RESCHEDULE)
     profiles_changed()  # one time freed, another taken
     return moved
 
@@ -295,5 +301,6 @@ def cancel_session(*, session: Session, by: User, reason: str = "", now=None) ->
         locked.cancelled_by = by
         locked.cancellation_reason = reason
         locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancellation_reason"])
+        outbox.notify(locked, outbox.Kind.CANCELLATION)
         profiles_changed()  # the time is offered again
     return locked

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from mentorship.cache import profiles_changed
 
+from . import outbox
 from .booking import BookingRefused
 from .models import Session
 
@@ -27,13 +28,23 @@ class Advanced:
 
 def advance_statuses(*, now: datetime | None = None) -> Advanced:
     """Move upcoming sessions that have started to active and sessions that
-    have ended to completed. Two UPDATEs, idempotent, forward only: running
-    it twice, late or concurrently changes nothing more."""
+    have ended to completed, asking each completed session's mentee for a
+    review (an outbox row). Idempotent and forward only: running it twice,
+    late or concurrently changes nothing more (the rows being completed are
+    locked, and the outbox writes each message once)."""
     now = now or timezone.now()
     live = [Session.Status.UPCOMING, Session.Status.ACTIVE]
-    completed = Session.objects.filter(status__in=live, end__lte=now).update(
-        status=Session.Status.COMPLETED
-    )
+    with transaction.atomic():
+        ending = list(
+            Session.objects.select_for_update(of=("self",))
+            .filter(status__in=live, end__lte=now)
+            .select_related("mentor", "mentee")
+        )
+        completed = Session.objects.filter(
+            pk__in=[session.pk for session in ending], status__in=live
+        ).update(status=Session.Status.COMPLETED)
+        for session in ending:  # the mentee is asked for a review
+            outbox.notify(session, outbox.Kind.REVIEW_REQUEST)
     started = Session.objects.filter(
         status=Session.Status.UPCOMING, start__lte=now, end__gt=now
     ).update(status=Session.Status.ACTIVE)

@@ -5,7 +5,9 @@ weekly 09:00–17:00 stays 09:00–17:00 local across daylight-saving changes (s
 ``scheduling/slots.py``).
 """
 
+import secrets
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -14,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Func, Q
+from django.utils import timezone
 
 from accounts.validators import validate_timezone
 from mentorship.models import MenteeProfile, MentorProfile
@@ -273,3 +276,90 @@ class Session(models.Model):
 
     def status_label_at(self, now) -> str:
         return self.Status(self.status_at(now)).label
+
+
+class NotificationQuerySet(models.QuerySet):
+    def due(self, now):
+        """Rows a worker should (re)try now: pending and due, or claimed by a
+        worker that has not finished within ``CLAIM_TIMEOUT`` (it died)."""
+        return self.filter(
+            Q(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+            | Q(status=Notification.Status.SENDING, claimed_at__lte=now - CLAIM_TIMEOUT)
+        )
+
+
+# A claimed row not finished after this long is claimed again (the worker's
+# hard time limit is far below it).
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+class Notification(models.Model):
+    """The outbox: one email to one person about one session, written in the
+    same transaction as the change it tells about (``scheduling.outbox``)."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Booking confirmation"
+        RESCHEDULE = "reschedule", "Rescheduled"
+        CANCELLATION = "cancellation", "Cancellation"
+        REMINDER_24H = "reminder_24h", "Reminder, 24 hours before"
+        REMINDER_1H = "reminder_1h", "Reminder, 1 hour before"
+        REVIEW_REQUEST = "review_request", "Review request"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"  # no longer true (a reminder for a cancelled session)
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    # What the message is about: the session's start (UTC, ISO) when written.
+    # One row per (session, kind, recipient, occurrence): a retry, a second
+    # worker or a second sweep never makes a second message.
+    occurrence = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "kind", "recipient", "occurrence"], name="notification_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient_id} ({self.status})"
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A user's private iCalendar feed of their upcoming sessions. The token
+    in the URL is the only key: resetting it revokes the old URL."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.user_id}"

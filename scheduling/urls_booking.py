@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_booking, views_ics, views_sessions
+from . import views_booking, views_feed, views_ics, views_sessions
 
 urlpatterns = [
     path("sessions/", views_sessions.session_list, name="session_list"),
@@ -26,6 +26,8 @@ urlpatterns = [
         name="session_invite",
     ),
     path("dashboard/", views_sessions.mentor_dashboard, name="mentor_dashboard"),
+    path("calendar/feed/", views_feed.feed_settings, name="calendar_feed"),
+    path("calendar/<str:token>.ics", views_feed.feed, name="calendar_feed_ics"),
     path("mentors/<slug:slug>/book/", views_booking.book, name="book"),
     path(
         "mentors/<slug:slug>/session-types/",
