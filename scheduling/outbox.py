@@ -60,10 +60,15 @@ def notify(session: Session, kind: str) -> None:
     """Write ``kind``'s rows for ``session`` in the current transaction and
     enqueue their delivery when it commits. Writing the same rows again is a
     no-op (the ``notification_once`` constraint)."""
+    now = timezone.now()
     Notification.objects.bulk_create(
         [
             Notification(
-                session=session, kind=kind, recipient_id=user_id, occurrence=occurrence(session)
+                session=session,
+                kind=kind,
+                recipient_id=user_id,
+                occurrence=occurrence(session),
+                next_attempt_at=now,
             )
             for user_id in _recipients(session, kind)
         ],
