@@ -1,5 +1,6 @@
-"""A session as iCalendar (RFC 5545): the ``invite.ics`` download and, later,
-the attachment of the notification emails (RFC 5546 ``METHOD``).
+"""Sessions as iCalendar (RFC 5545): the ``invite.ics`` download and the
+attachment of the notification emails (RFC 5546 ``METHOD``), and the personal
+calendar feed (``scheduling/views_feed.py``), which has no METHOD.
 
 One event per reschedule chain: the UID comes from ``Session.ical_uid``, which
 a rescheduled session inherits, and the SEQUENCE from ``Session.ical_sequence``,
@@ -7,16 +8,20 @@ which the reschedule raises, so a calendar moves the event it already has
 instead of adding a second one.
 """
 
-from datetime import UTC
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import Calendar, Event, vCalAddress, vDuration
 
 from .models import Session
 
 PRODID = "-//Mentorship//Sessions//EN"
 METHODS = ("PUBLISH", "REQUEST", "CANCEL")
+# What a subscribed feed asks clients to poll at (most poll on their own
+# schedule whatever it says: Google takes hours).
+FEED_REFRESH_INTERVAL = timedelta(hours=1)
 
 
 def session_calendar(
@@ -33,9 +38,65 @@ def session_calendar(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    calendar = _calendar()
+    calendar.add("method", method)
+    calendar.add_component(
+        _event(
+            session,
+            cancelled=method == "CANCEL",
+            include_meeting_link=include_meeting_link,
+            stamp=_stamp(),
+        )
+    )
+    return calendar.to_ical()
+
+
+def sessions_calendar(sessions: Iterable[Session], *, name: str) -> bytes:
+    """A subscribed calendar (a feed) named ``name``, one VEVENT per session,
+    as bytes (UTF-8, CRLF).
+
+    Every event is built as in ``session_calendar`` (same UID and SEQUENCE,
+    so a client that also imported an invite sees one event), with the
+    meeting link: call this only for sessions the reader takes part in. No
+    METHOD: RFC 5546 methods belong to messages (invites), and clients treat a
+    subscribed calendar that carries one as an import. Reads
+    ``session.mentor.user`` and ``session.mentee.user`` of each session, so
+    fetch them with those related rows. Writes nothing.
+    """
+    calendar = _calendar()
+    # RFC 7986 NAME, and the X-WR-CALNAME that Apple, Google and Outlook read.
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
+    # How often to poll: RFC 7986, and the older property Apple and Outlook read.
+    calendar.add("refresh-interval", FEED_REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(FEED_REFRESH_INTERVAL))
+    stamp = _stamp()
+    for session in sessions:
+        calendar.add_component(
+            _event(session, cancelled=False, include_meeting_link=True, stamp=stamp)
+        )
+    return calendar.to_ical()
+
+
+def _calendar() -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    return calendar
+
+
+def _stamp() -> datetime:
+    return timezone.now().astimezone(UTC).replace(microsecond=0)
+
+
+def _event(
+    session: Session, *, cancelled: bool, include_meeting_link: bool, stamp: datetime
+) -> Event:
+    """One session as a VEVENT. ``cancelled`` forces a cancelled event (a
+    CANCEL message); a cancelled session is one whatever it says."""
     mentor = session.mentor.user
     mentee = session.mentee.user
-    cancelled = method == "CANCEL" or session.status == Session.Status.CANCELLED
+    cancelled = cancelled or session.status == Session.Status.CANCELLED
     # As on the session page: no way into a call that is not happening.
     meeting_url = session.meeting_url if include_meeting_link and not cancelled else ""
 
@@ -43,7 +104,7 @@ def session_calendar(
     domain = getattr(settings, "ICAL_UID_DOMAIN", "mentorship.local")
     event.add("uid", f"{session.ical_uid}@{domain}")
     event.add("sequence", session.ical_sequence)
-    event.add("dtstamp", timezone.now().astimezone(UTC).replace(microsecond=0))
+    event.add("dtstamp", stamp)
     # UTC ("...Z") rather than a TZID: no VTIMEZONE to ship, and every client
     # shows the event in its own zone.
     event.add("dtstart", session.start.astimezone(UTC))
@@ -62,13 +123,7 @@ def session_calendar(
         _address(mentee, ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED"),
     )
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("method", method)
-    calendar.add_component(event)
-    return calendar.to_ical()
+    return event
 
 
 def _name(user) -> str:
