@@ -114,3 +114,93 @@ def run_load(
     # Requests in flight at the deadline still complete: count the time they took.
     result.seconds = time.perf_counter() - began
     return result
+
+
+# --- Races: every client sends its request at the same moment -------------------------------
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """One request of a race, built before it starts (nothing is encoded while timed)."""
+
+    method: str
+    path: str
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int | None  # None: no response (``error`` says why)
+    seconds: float
+    error: str | None = None
+
+
+def race(
+    host: str,
+    port: int,
+    rounds: list[list[PreparedRequest]],
+    *,
+    timeout: float = 60.0,
+) -> list[list[Outcome]]:
+    """Send each round's requests at the same moment, one client thread each.
+
+    ``rounds[r][c]`` is what client ``c`` sends in round ``r``; every round has
+    one request per client. Each client opens a new connection of its own and
+    connects *before* waiting at a barrier with the others, then sends; a round
+    starts when every client has its previous response. Latency runs from
+    sending the request to reading the whole response. Returns the outcomes in
+    the same shape.
+    """
+    clients = len(rounds[0]) if rounds else 0
+    if any(len(requests) != clients for requests in rounds):
+        raise ValueError("every round needs one request per client")
+    barrier = threading.Barrier(clients, timeout=timeout) if clients else None
+    outcomes: list[list[Outcome | None]] = [[None] * clients for _ in rounds]
+    failures: list[BaseException] = []
+
+    def client(index: int) -> None:
+        try:
+            for number, requests in enumerate(rounds):
+                request = requests[index]
+                connection = http.client.HTTPConnection(host, port, timeout=timeout)
+                connect_error = None
+                try:
+                    connection.connect()
+                except OSError as error:
+                    connect_error = type(error).__name__
+                barrier.wait()
+                began = time.perf_counter()
+                if connect_error:
+                    outcomes[number][index] = Outcome(None, 0.0, connect_error)
+                    continue
+                try:
+                    connection.request(
+                        request.method, request.path, body=request.body, headers=request.headers
+                    )
+                    response = connection.getresponse()
+                    response.read()
+                    outcomes[number][index] = Outcome(response.status, time.perf_counter() - began)
+                except (OSError, http.client.HTTPException) as error:
+                    outcomes[number][index] = Outcome(
+                        None, time.perf_counter() - began, type(error).__name__
+                    )
+                finally:
+                    connection.close()
+        except threading.BrokenBarrierError as error:
+            failures.append(error)
+            barrier.abort()
+
+    threads = [
+        threading.Thread(target=client, args=(index,), name=f"race-{index}", daemon=True)
+        for index in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise RuntimeError(
+            f"a race client waited more than {timeout:g}s for the others at the barrier"
+        )
+    return outcomes  # type: ignore[return-value]

@@ -63,10 +63,62 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-seed", action="store_true", help="use the benchmark database as it is"
     )
+    booking = parser.add_argument_group("booking")
+    booking.add_argument(
+        "--booking-requests",
+        type=int,
+        default=None,
+        metavar="N",
+        help="timed in-process booking POSTs, each a different free slot (default: --requests)",
+    )
+    booking.add_argument("--skip-booking", action="store_true", help="no booking POST measurement")
+    booking.add_argument(
+        "--contention-clients",
+        type=int,
+        default=8,
+        metavar="N",
+        help="clients racing for the same slot in each round (default: %(default)s)",
+    )
+    booking.add_argument(
+        "--contention-rounds",
+        type=int,
+        default=100,
+        metavar="N",
+        help="rounds of the contention run (default: %(default)s)",
+    )
+    booking.add_argument(
+        "--contention-workers",
+        type=int,
+        default=4,
+        metavar="W",
+        help="gunicorn worker processes for the contention run (default: %(default)s)",
+    )
+    booking.add_argument(
+        "--contention-threads",
+        type=int,
+        default=2,
+        metavar="T",
+        help="threads per gunicorn worker for the contention run (default: %(default)s)",
+    )
+    booking.add_argument(
+        "--skip-contention",
+        action="store_true",
+        help="no contention run (it also needs PostgreSQL, and is skipped by --skip-http)",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
     args = parser.parse_args(argv)
     if args.requests < 1:
         parser.error("--requests must be at least 1")
+    if args.booking_requests is None:
+        args.booking_requests = args.requests
+    if args.booking_requests < 1:
+        parser.error("--booking-requests must be at least 1")
+    if args.contention_clients < 2:
+        parser.error("--contention-clients must be at least 2")
+    if args.contention_rounds < 1:
+        parser.error("--contention-rounds must be at least 1")
+    if args.contention_workers < 1 or args.contention_threads < 1:
+        parser.error("--contention-workers and --contention-threads must be at least 1")
     if args.concurrency < 1:
         parser.error("--concurrency must be at least 1")
     if args.http_seconds <= 0:
@@ -94,6 +146,29 @@ def seed(*, mentors: int, migrate: bool = True, progress=progress) -> None:
         call_command("seed_bench", mentors=mentors, stdout=StringIO())
     else:
         progress("seed_bench does not exist yet: demo data only")
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # Fresh statistics for the planner, as autovacuum would have gathered on
+        # a live database (it may be off, or not have run yet after bulk inserts).
+        progress("ANALYZE")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def check_schema_current() -> None:
+    """Fail clearly, before gunicorn loads the code, if the code has migrations
+    the benchmark database lacks (e.g. code changed since the run migrated)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from benchmarks.measure import BenchmarkError
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if plan:
+        names = ", ".join(f"{migration.app_label}.{migration.name}" for migration, _ in plan)
+        raise BenchmarkError(f"the benchmark database lacks migrations: {names}")
 
 
 def run_http(
@@ -175,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
 
+    from benchmarks.booking import format_booking, measure_booking_posts
+    from benchmarks.contention import format_contention, run_contention, unsupported_reason
     from benchmarks.endpoints import BARE, ENDPOINTS
     from benchmarks.engine import format_result as format_engine
     from benchmarks.engine import measure as measure_engine
@@ -182,21 +259,45 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.server import ServerError
 
     started = datetime.now(tz=UTC).isoformat(timespec="seconds")
+    booking = contention = None
+    if args.skip_contention:
+        contention_skipped = "contention run skipped (--skip-contention)"
+    elif args.skip_http:
+        contention_skipped = "contention run skipped (--skip-http)"
+    else:
+        contention_skipped = unsupported_reason()
     try:
         if not args.no_seed:
             seed(mentors=args.mentors)
         rows = run_in_process(
             ENDPOINTS, requests=args.requests, warmup=args.warmup, progress=progress
         )
+        # After the GET endpoints: every booking makes the cached pages stale.
+        if not args.skip_booking:
+            booking = measure_booking_posts(
+                requests=args.booking_requests,
+                warmup=max(10, args.booking_requests // 10),
+                progress=progress,
+            )
         progress("slot engine")
         engine = measure_engine()
         if not args.skip_http:
+            check_schema_current()
             run_http(
                 rows,
                 [BARE, *ENDPOINTS],
                 seconds=args.http_seconds,
                 concurrency=args.concurrency,
                 workers=args.workers,
+            )
+        if contention_skipped is None:
+            check_schema_current()
+            contention = run_contention(
+                clients=args.contention_clients,
+                rounds=args.contention_rounds,
+                workers=args.contention_workers,
+                threads=args.contention_threads,
+                progress=progress,
             )
     except (BenchmarkError, ServerError) as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
@@ -218,15 +319,25 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print()
-    print(format_table(rows))
+    print(format_table([*rows, *([booking.row] if booking else [])]))
     print()
     print("x bare: times the cost of the bare template view in this run (higher is slower);")
     print("in-process = median / bare median, HTTP = bare req/s / req/s.")
+    if booking:
+        print("booking POST: median / median of the bare view timed in the same rounds.")
     print()
     print(format_engine(engine))
+    if booking:
+        print()
+        print(format_booking(booking))
+    print()
+    print(format_contention(contention) if contention else contention_skipped)
     failed = [row for row in rows if row.http and row.http.failed]
     for row in failed:
         print(f"warning: {row.name}: {row.http.failed} HTTP requests failed", file=sys.stderr)
+    contention_failures = contention.failures() if contention else []
+    for failure in contention_failures:
+        print(f"error: contention run: {failure}", file=sys.stderr)
 
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -239,10 +350,24 @@ def main(argv: list[str] | None = None) -> int:
                 "http_seconds": None if args.skip_http else args.http_seconds,
                 "concurrency": args.concurrency,
                 "workers": args.workers,
+                "booking_requests": None if args.skip_booking else args.booking_requests,
+                "contention_clients": args.contention_clients,
+                "contention_rounds": args.contention_rounds,
+                "contention_workers": args.contention_workers,
+                "contention_threads": args.contention_threads,
             },
             "rows": [_without_nan(row.as_dict()) for row in rows],
+            "booking": _without_nan(
+                {**booking.row.as_dict(), "bare_in_same_rounds": booking.bare.__dict__}
+            )
+            if booking
+            else None,
             "slot_engine": engine,
+            "contention": _without_nan(contention.as_dict()) if contention else None,
+            "contention_skipped": contention_skipped,
         }
         args.json.write_text(json.dumps(payload, indent=2, allow_nan=False, default=str) + "\n")
         print(f"\nResults written to {args.json}")
+    if contention_failures:
+        return 3
     return 2 if failed else 0

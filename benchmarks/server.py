@@ -71,17 +71,36 @@ def _stop(process: subprocess.Popen, grace: float = 10.0) -> None:
         process.wait(timeout=grace)
 
 
+def _without_expected(output: str, expected: tuple[str, ...]) -> str:
+    if not expected:
+        return output.strip()
+    lines = output.splitlines()
+    kept = [line for line in lines if not any(text in line for text in expected)]
+    if len(kept) < len(lines):
+        kept.append(f"({len(lines) - len(kept)} expected lines left out: {', '.join(expected)})")
+    return "\n".join(kept).strip()
+
+
 @contextlib.contextmanager
 def gunicorn(
     *,
     settings_module: str = "benchmarks.settings",
     workers: int = 2,
+    threads: int = 1,
+    env: dict[str, str] | None = None,
+    expected_log: tuple[str, ...] = (),
     ready_path: str = "/healthz",
     startup_timeout: float = 30.0,
 ) -> Iterator[int]:
-    """Start gunicorn with ``workers`` workers; yields its port; always stops it."""
+    """Start gunicorn with ``workers`` worker processes; yields its port; always stops it.
+
+    ``threads`` > 1 makes them threaded workers (gunicorn's ``gthread``), each
+    serving that many requests at once. ``env`` is added to the harness's own
+    environment for gunicorn. Log lines containing any of ``expected_log``
+    (e.g. the warning Django logs for every 409) are counted, not printed.
+    """
     port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module}
+    env = {**os.environ, **(env or {}), "DJANGO_SETTINGS_MODULE": settings_module}
     with tempfile.NamedTemporaryFile(
         mode="w+b", prefix="bench-gunicorn-", suffix=".log", delete=False
     ) as log:
@@ -98,6 +117,8 @@ def gunicorn(
                 f"{HOST}:{port}",
                 "--workers",
                 str(workers),
+                "--threads",
+                str(threads),
                 "--log-level",
                 "warning",
                 "--graceful-timeout",
@@ -117,7 +138,7 @@ def gunicorn(
         yield port
     finally:
         _stop(process)
-        output = log_path.read_text(errors="replace").strip()
+        output = _without_expected(log_path.read_text(errors="replace"), expected_log)
         log_path.unlink(missing_ok=True)
         # A failed start already carries the log in its ServerError.
         if ready and output:

@@ -13,6 +13,11 @@ import secrets
 # the session cookies the harness creates for signed-in endpoints.
 os.environ["DJANGO_DEBUG"] = "0"
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-" + secrets.token_urlsafe(48))
+# A booking writes notification rows and enqueues their delivery on commit. In
+# production a broker takes the tasks and workers send the mail; with no broker
+# the product would deliver in the request (eager), which is not what a booking
+# costs there. Celery's in-memory broker keeps the enqueue; nothing consumes it.
+os.environ.setdefault("CELERY_BROKER_URL", "memory://localhost/")
 
 from benchmarks import TEMPLATES_DIR
 from mentorship.settings import *  # noqa: F403
@@ -35,6 +40,9 @@ if "DATABASE_URL" not in os.environ:
     DATABASES["default"]["NAME"] = str(VAR_DIR / "bench.sqlite3")
 
 TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], TEMPLATES_DIR]
+
+# Never send mail from a benchmark (the accounts are fictional).
+EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 
 # No collectstatic needed: plain storage, files served from the finders.
 STORAGES = {
