@@ -11,12 +11,13 @@ cause of a conflict (a lost race, the constraint, a deadlock, SQLite busy),
 the caller gets ``SlotTaken``, never a database error.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -52,26 +53,50 @@ def _check_mentee_may_book(user: User, mentor: MentorProfile) -> None:
 
 
 def _locked_mentee(user: User) -> MenteeProfile:
-    MenteeProfile.objects.get_or_create(user=user)
-    return MenteeProfile.objects.select_for_update().get(user=user)
+    """The mentee's profile row, locked; created (and so ours until commit) on
+    a first booking."""
+    mentee = MenteeProfile.objects.select_for_update().filter(user=user).first()
+    return mentee or MenteeProfile.objects.create(user=user)
 
 
-def _lock_mentor(mentor_pk, mentee_user: User) -> MentorProfile:
+@dataclass(frozen=True)
+class LockedMentor:
+    mentor: MentorProfile
+    own_mentor_id: object  # the booking user's own mentor profile, if any
+    offers_type: bool  # the session type asked for is still on offer
+
+
+def _lock_mentor(mentor_pk, mentee_user: User, session_type_pk=None) -> LockedMentor:
     """Lock the mentor's row, and the mentee's own mentor row if they have one.
 
     Every booking of a mentor waits on that mentor's row. A mentee who is also
     a mentor locks their own row too, so nobody books them as a mentor while
     they book a session as a mentee. Rows are locked in primary-key order, so
-    two such people booking each other wait instead of deadlocking.
+    two such people booking each other wait instead of deadlocking. One query,
+    which also re-reads under the lock whether ``session_type_pk`` is offered.
     """
-    own = MentorProfile.objects.filter(user=mentee_user).values_list("pk", flat=True).first()
-    locked = list(
+    rows = (
         MentorProfile.objects.select_for_update(of=("self",))
         .select_related("user")
-        .filter(pk__in={mentor_pk, own} - {None})
+        .filter(Q(pk=mentor_pk) | Q(user=mentee_user))
+        .annotate(
+            offers_type=Exists(
+                SessionType.objects.filter(
+                    pk=session_type_pk, mentor=OuterRef("pk"), is_active=True
+                )
+            )
+        )
         .order_by("pk")
     )
-    return next(row for row in locked if row.pk == mentor_pk)
+    mentor, own_mentor_id = None, None
+    for row in rows:
+        if row.pk == mentor_pk:
+            mentor = row
+        if row.user_id == mentee_user.pk:
+            own_mentor_id = row.pk
+    if mentor is None:
+        raise BookingRefused("This mentor is not taking bookings right now.")
+    return LockedMentor(mentor, own_mentor_id, mentor.offers_type)
 
 
 def _check_offered(mentor: MentorProfile, duration_minutes: int, start, now, ignoring=None):
@@ -86,22 +111,30 @@ def _check_offered(mentor: MentorProfile, duration_minutes: int, start, now, ign
     return end
 
 
-def _check_limits_and_overlaps(mentee: MenteeProfile, mentor, start, end, now, ignoring=None):
-    upcoming = Session.objects.blocking().filter(mentee=mentee, end__gt=now)
-    # Any session of theirs at that time, as mentee or as a mentor themselves.
-    taken = Session.objects.blocking().filter(
-        Q(mentee=mentee) | Q(mentor__user_id=mentee.user_id), start__lt=end, end__gt=start
-    )
+def _check_limits_and_overlaps(
+    mentee: MenteeProfile, mentor, start, end, now, *, own_mentor_id=None, ignoring=None
+):
+    """One query: the mentee's sessions at that time (as mentee, or as a mentor
+    themselves) and their upcoming sessions, in all and with this mentor."""
+    theirs = Q(mentee=mentee)
+    if own_mentor_id is not None:
+        theirs |= Q(mentor_id=own_mentor_id)
+    sessions = Session.objects.blocking().filter(theirs, end__gt=now)
     if ignoring is not None:
-        upcoming, taken = upcoming.exclude(pk=ignoring), taken.exclude(pk=ignoring)
-    if taken.exists():
+        sessions = sessions.exclude(pk=ignoring)
+    counts = sessions.aggregate(
+        overlapping=Count("pk", filter=Q(start__lt=end, end__gt=start)),
+        upcoming=Count("pk", filter=Q(mentee=mentee)),
+        with_mentor=Count("pk", filter=Q(mentee=mentee, mentor=mentor)),
+    )
+    if counts["overlapping"]:
         raise BookingRefused("You already have a session at that time.")
-    if upcoming.count() >= settings.MAX_UPCOMING_SESSIONS_PER_MENTEE:
+    if counts["upcoming"] >= settings.MAX_UPCOMING_SESSIONS_PER_MENTEE:
         raise BookingRefused(
             f"You can hold at most {settings.MAX_UPCOMING_SESSIONS_PER_MENTEE} upcoming "
             "sessions. Cancel one or wait until one has taken place."
         )
-    if upcoming.filter(mentor=mentor).count() >= settings.MAX_UPCOMING_SESSIONS_WITH_ONE_MENTOR:
+    if counts["with_mentor"] >= settings.MAX_UPCOMING_SESSIONS_WITH_ONE_MENTOR:
         raise BookingRefused(
             f"You can hold at most {settings.MAX_UPCOMING_SESSIONS_WITH_ONE_MENTOR} upcoming "
             "sessions with one mentor."
@@ -160,18 +193,19 @@ def book_session(
 
 
 def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
-    locked_mentor = _lock_mentor(mentor.pk, mentee_user)
+    locked = _lock_mentor(mentor.pk, mentee_user, session_type.pk)
+    locked_mentor = locked.mentor
     if not locked_mentor.is_accepting_bookings:
         raise BookingRefused("This mentor is not taking bookings right now.")
     # Re-read under the lock: the type may have been switched off meanwhile.
-    if not SessionType.objects.filter(
-        pk=session_type.pk, mentor=locked_mentor, is_active=True
-    ).exists():
+    if not locked.offers_type:
         raise BookingRefused("This session type is not offered.")
     now = now or timezone.now()
     end = _check_offered(locked_mentor, session_type.duration_minutes, start, now)
     mentee = _locked_mentee(mentee_user)
-    _check_limits_and_overlaps(mentee, locked_mentor, start, end, now)
+    _check_limits_and_overlaps(
+        mentee, locked_mentor, start, end, now, own_mentor_id=locked.own_mentor_id
+    )
     session = Session(
         mentor=locked_mentor,
         mentee=mentee,
@@ -185,9 +219,11 @@ def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
     )
     meeting = meeting_provider().create(session=session)
     session.meeting_id, session.meeting_url = meeting.meeting_id, meeting.url
-    session.full_clean(exclude=["mentor", "mentee", "session_type"], validate_constraints=False)
-    session.save()
-    outbox.notify(session, outbox.Kind.CONFIRMATION)
+    # Field values only: the database holds the constraints (and a unique
+    # check on a fresh UUID would cost a query for nothing).
+    session.clean_fields(exclude=["mentor", "mentee", "session_type"])
+    session.save(force_insert=True)
+    outbox.notify(session, outbox.Kind.CONFIRMATION, fresh=True)
     profiles_changed()  # the time is no longer offered
     return session
 
@@ -211,7 +247,8 @@ def reschedule_session(
 
 
 def _reschedule(session, by, start, now) -> Session:
-    mentor = _lock_mentor(session.mentor_id, by)
+    locked = _lock_mentor(session.mentor_id, by)
+    mentor = locked.mentor
     old = (
         Session.objects.select_for_update(of=("self",)).select_related("mentee").get(pk=session.pk)
     )
@@ -233,7 +270,9 @@ def _reschedule(session, by, start, now) -> Session:
         raise BookingRefused("This mentor is not taking bookings right now.")
     end = _check_offered(mentor, old.duration_minutes, start, now, ignoring=old.pk)
     mentee = _locked_mentee(by)
-    _check_limits_and_overlaps(mentee, mentor, start, end, now, ignoring=old.pk)
+    _check_limits_and_overlaps(
+        mentee, mentor, start, end, now, own_mentor_id=locked.own_mentor_id, ignoring=old.pk
+    )
     # Cancel first: the new row may overlap the old time (exclusion constraint).
     old.status = Session.Status.CANCELLED
     old.cancelled_at = now
@@ -259,7 +298,7 @@ def _reschedule(session, by, start, now) -> Session:
     # One message per side, with the invite that moves the calendar event (the
     # same UID, a higher SEQUENCE). No cancellation for the old row: a CANCEL
     # with that UID would remove the moved event from calendars.
-    outbox.notify(moved, outbox.Kind.RESCHEDULE)
+    outbox.notify(moved, outbox.Kind.RESCHEDULE, fresh=True)
     profiles_changed()  # one time freed, another taken
     return moved
 

@@ -56,24 +56,30 @@ def _recipients(session: Session, kind: str):
     return [people[role] for role in RECIPIENTS[kind]]
 
 
-def notify(session: Session, kind: str) -> None:
+def notify(session: Session, kind: str, *, fresh: bool = False) -> None:
     """Write ``kind``'s rows for ``session`` in the current transaction and
     enqueue their delivery when it commits. Writing the same rows again is a
-    no-op (the ``notification_once`` constraint)."""
+    no-op (the ``notification_once`` constraint). ``fresh``: the session was
+    created in this transaction, so no row can exist yet and the new rows'
+    ids come back from the insert (one query fewer)."""
     now = timezone.now()
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                session=session,
-                kind=kind,
-                recipient_id=user_id,
-                occurrence=occurrence(session),
-                next_attempt_at=now,
-            )
-            for user_id in _recipients(session, kind)
-        ],
-        ignore_conflicts=True,
-    )
+    rows = [
+        Notification(
+            session=session,
+            kind=kind,
+            recipient_id=user_id,
+            occurrence=occurrence(session),
+            next_attempt_at=now,
+        )
+        for user_id in _recipients(session, kind)
+    ]
+    if fresh:
+        ids = [row.pk for row in Notification.objects.bulk_create(rows)]
+        if None not in ids:
+            transaction.on_commit(lambda: enqueue(ids))
+            return
+    else:
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
     session_id = session.pk
     transaction.on_commit(lambda: enqueue_pending(session_id=session_id, kind=kind))
 

@@ -1052,6 +1052,8 @@ def test_a_kolkata_mentors_today_starts_at_their_midnight(client, clock):
         mentee=mentee,
         title="Ended at midnight",
         start=datetime(2026, 11, 26, 18, 0, tzinfo=UTC),
+        # Completed, so PostgreSQL's no-overlap constraint allows the next one.
+        status="completed",
     )
     SessionFactory(
         mentor=mentor,
