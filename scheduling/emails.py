@@ -11,10 +11,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from .ics import session_calendar
 from .models import Notification
+from .timefmt import local_time, session_day_and_times
 
 Kind = Notification.Kind
 
@@ -48,8 +49,9 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
     other = session.mentee.user if is_mentor else session.mentor.user
     zone_name = recipient.timezone or "UTC"
     with timezone.override(ZoneInfo(zone_name)):
-        local_start = timezone.localtime(session.start)
-        when = f"{dateformat.format(local_start, 'D j M, H:i T')} ({zone_name})"
+        when = f"{local_time(session.start, 'D j M, H:i')} ({zone_name})"
+        session_day, session_times = session_day_and_times(session.start, session.end)
+        previous = session.rescheduled_from if notification.kind == Kind.RESCHEDULE else None
         context = {
             "notification": notification,
             "kind": notification.kind,
@@ -59,13 +61,18 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
             "is_mentor": is_mentor,
             "zone_name": zone_name,
             "when": when,
+            # One line in the text ("Monday 30 November 2026, 09:00-09:30 EST");
+            # the HTML keeps the times together when a narrow screen wraps it.
+            "time_range": f"{session_day}, {session_times}",
+            "session_day": session_day,
+            "session_times": session_times,
             "session_url": absolute(
                 reverse("scheduling:session_detail", kwargs={"session_id": session.pk})
             ),
             "sessions_url": absolute(reverse("scheduling:session_list")),
             "settings_url": absolute(reverse("accounts:settings")),
             "meeting_url": session.meeting_url if notification.kind in JOINABLE else "",
-            "previous": session.rescheduled_from if notification.kind == Kind.RESCHEDULE else None,
+            "previous_when": local_time(previous.start, "l j F, H:i") if previous else "",
             "cancelled_by_other": session.cancelled_by_id == other.pk,
             "site_url": settings.SITE_URL,
         }

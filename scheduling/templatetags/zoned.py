@@ -1,0 +1,27 @@
+"""``{{ moment|zoned:"H:i" }}`` → “09:00 EST”; ``{% time_range start end "D j M Y" %}``
+→ “Mon 30 Nov 2026, 09:00–09:30 EST”. See ``scheduling/timefmt.py``."""
+
+from django import template
+from django.utils import timezone
+
+from scheduling.timefmt import local_time, session_day_and_times
+
+register = template.Library()
+
+
+@register.filter
+def zoned(moment, pattern: str = "j F Y, H:i") -> str:
+    """``moment`` formatted with ``pattern`` and its zone; an empty pattern
+    gives the zone's abbreviation alone."""
+    if not moment:
+        return ""
+    if not pattern:
+        return timezone.localtime(moment).tzname()
+    return local_time(moment, pattern)
+
+
+@register.simple_tag
+def time_range(start, end, day_pattern: str = "l j F Y") -> str:
+    """The day of ``start`` and the range's times, with the zone named."""
+    _day, times = session_day_and_times(start, end)
+    return f"{local_time(start, day_pattern, with_zone=False)}, {times}"

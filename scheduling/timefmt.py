@@ -1,0 +1,28 @@
+"""Times as people read them: in the current time zone, with the zone named.
+
+The zone's abbreviation comes from the datetime itself, not from Django's
+``T`` format character, which is blank for a wall time that a clock change
+makes ambiguous (01:30 on the night New York falls back happens twice) —
+just when the reader needs it.
+"""
+
+from django.utils import dateformat, timezone
+
+
+def local_time(moment, pattern: str, *, with_zone: bool = True) -> str:
+    """``moment`` in the current time zone, formatted with ``pattern`` and
+    followed by the zone's abbreviation (“09:00 EST”)."""
+    local = timezone.localtime(moment)
+    text = dateformat.format(local, pattern)
+    return f"{text} {local.tzname()}" if with_zone else text
+
+
+def session_day_and_times(start, end) -> tuple[str, str]:
+    """(“Monday 30 November 2026”, “09:00–09:30 EST”) in the current time zone.
+
+    The zone's abbreviation follows the end; when a clock change falls inside
+    the session the start names its own too (“01:30 EDT–01:30 EST”), or the
+    range would read as an empty one."""
+    crosses_change = timezone.localtime(start).utcoffset() != timezone.localtime(end).utcoffset()
+    times = f"{local_time(start, 'H:i', with_zone=crosses_change)}–{local_time(end, 'H:i')}"
+    return local_time(start, "l j F Y", with_zone=False), times
