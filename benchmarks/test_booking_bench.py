@@ -19,7 +19,6 @@ from benchmarks.contention import (
 from benchmarks.loadgen import PreparedRequest, race
 from benchmarks.measure import BenchmarkError
 from benchmarks.runner import parse_args
-from conftest import service_missing
 from scheduling.models import Session
 
 
@@ -192,7 +191,8 @@ def _test_database_url() -> str:
 @pytest.mark.django_db(transaction=True)
 def test_contention_run_books_each_slot_once_through_gunicorn():
     if connection.vendor != "postgresql":
-        service_missing("the contention run needs PostgreSQL (set DATABASE_URL)")
+        # Not a missing service: CI's PostgreSQL pass runs this test.
+        pytest.skip("the contention run measures PostgreSQL's locking; this run is on SQLite")
 
     # gunicorn serves the test database, with the test settings (same secret key
     # and cookie names as the sessions made here).
