@@ -60,7 +60,7 @@ class Review(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rating}★ for {self.mentor_id} ({self.created_at:%Y-%m-%d})"
+        return f"{self.rating}★ for {self.mentor} ({self.created_at:%Y-%m-%d})"
 
 
 class ReviewReply(models.Model):

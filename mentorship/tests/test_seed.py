@@ -11,6 +11,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import User
+from mentorship.management.commands.seed_demo import DEMO_REVIEWS
 from mentorship.models import (
     ExpertiseTag,
     MenteeProfile,
@@ -18,6 +19,9 @@ from mentorship.models import (
     MentorProfile,
     SocialLink,
 )
+from reviews.models import Review, ReviewReply
+from reviews.selectors import rating_drift
+from reviews.services import review_eligibility
 from scheduling.models import Availability, Session
 
 
@@ -97,14 +101,18 @@ def test_seed_demo_twice_changes_nothing():
 def test_seed_demo_fills_in_what_is_missing():
     seed()
     counts = row_counts()
+    Review.objects.filter(mentor__user__email="mentor@example.com").delete()
     Session.objects.filter(mentor__user__email="mentor@example.com").delete()
     MentorProfile.objects.filter(user__email="mentor@example.com").delete()
     output = seed()
-    # The profile, and its weekly hours (its session types come with it), and
-    # the demo mentee's two sessions with Maya.
+    # The profile, and its weekly hours (its session types come with it), the
+    # demo mentee's two sessions with Maya, and her other mentees' past
+    # sessions, their reviews and her replies.
     hours = Availability.objects.filter(mentor__user__email="mentor@example.com").count()
     assert hours > 0
-    assert rows_created(output) == 1 + hours + 2
+    mayas = [entry for entry in DEMO_REVIEWS if entry["mentor"] == "mentor@example.com"]
+    reviews = 2 * len(mayas) + sum(1 for entry in mayas if entry.get("reply"))
+    assert rows_created(output) == 1 + hours + 2 + reviews
     assert row_counts() == counts
 
 
@@ -130,5 +138,28 @@ def test_seed_demo_gives_the_demo_mentee_an_upcoming_and_a_completed_session():
     past, upcoming = sessions
     assert past.end < timezone.now() < upcoming.start
     assert upcoming.meeting_url.startswith("https://")
+    count = Session.objects.count()
     seed()
-    assert Session.objects.count() == 2
+    assert Session.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_mentors_reviews_from_completed_sessions():
+    seed()
+    assert Review.objects.count() == len(DEMO_REVIEWS)
+    assert ReviewReply.objects.count() == sum(1 for entry in DEMO_REVIEWS if entry.get("reply"))
+    now = timezone.now()
+    for review in Review.objects.select_related("session", "mentee__user", "mentor__user"):
+        assert review.session.status_at(now) == "completed"
+        assert review.session.end < now
+        assert review.mentee_id == review.session.mentee_id
+    # Stored through the services: the ratings agree with the reviews.
+    assert rating_drift() == []
+    maya = MentorProfile.objects.get(user__email="mentor@example.com")
+    assert (str(maya.rating_avg), maya.rating_count) == ("4.67", 3)
+    # The demo mentee's own past session is left for them to review.
+    theo = User.objects.get(email="mentee@example.com")
+    past = Session.objects.get(mentee__user=theo, status="completed")
+    assert review_eligibility(session=past, user=theo) == ""
+    seed()
+    assert Review.objects.count() == len(DEMO_REVIEWS)

@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from mentorship import demo_data, services
-from mentorship.models import ExpertiseTag, MentorProfile
+from mentorship.models import ExpertiseTag, MenteeProfile, MentorProfile
+from reviews.models import Review
+from reviews.services import reply_to_review, submit_review
 from scheduling.booking import book_session
 from scheduling.models import Availability, Session
 from scheduling.services import create_default_session_types, replace_weekly_hours
@@ -22,6 +24,81 @@ from scheduling.slots import available_slots
 DEMO_PASSWORD = "mentorship-demo"  # noqa: S105 - documented demo credential
 
 STAFF = {"email": "admin@example.com", "name": "Alex Admin", "timezone": "Europe/London"}
+
+# Past sessions and the reviews their mentees left, some with the mentor's
+# reply. The demo mentee's own past session with Maya is left unreviewed, so
+# the review form can be tried as mentee@example.com.
+DEMO_REVIEWS = [
+    {
+        "mentor": "mentor@example.com",
+        "mentee": "priya.nair@example.com",
+        "days_ago": 41,
+        "topic": "Reviewing my first design document.",
+        "rating": 5,
+        "feedback": "Maya read my design document beforehand and came with questions that "
+        "showed me where it was vague. I rewrote half of it the same evening.",
+        "reply": "Thank you, Priya! The second version was a real step up. Good luck with the "
+        "review meeting.",
+    },
+    {
+        "mentor": "mentor@example.com",
+        "mentee": "liam.murphy@example.com",
+        "days_ago": 27,
+        "topic": "How engineers think about roadmaps.",
+        "rating": 4,
+        "feedback": "Very clear about how engineers weigh roadmap trade-offs. I would have "
+        "liked a few more concrete examples.",
+    },
+    {
+        "mentor": "mentor@example.com",
+        "mentee": "zoe.martin@example.com",
+        "days_ago": 9,
+        "topic": "System design interview practice.",
+        "rating": 5,
+        "feedback": "A realistic mock interview and honest, kind feedback afterwards.",
+    },
+    {
+        "mentor": "kwame.asante@example.com",
+        "mentee": "liam.murphy@example.com",
+        "days_ago": 33,
+        "topic": "Running my first one-on-ones.",
+        "rating": 5,
+        "feedback": "Practical advice on one-on-ones that I could use the next day.",
+        "reply": "Glad it helped, Liam. Let me know how the first month goes.",
+    },
+    {
+        "mentor": "kwame.asante@example.com",
+        "mentee": "priya.nair@example.com",
+        "days_ago": 15,
+        "topic": "Preparing for behavioural interviews.",
+        "rating": 4,
+        "feedback": "Good preparation for behavioural questions.",
+    },
+    {
+        "mentor": "sofia.rossi@example.com",
+        "mentee": "priya.nair@example.com",
+        "days_ago": 20,
+        "topic": "Portfolio review.",
+        "rating": 5,
+        "feedback": "Sofia's portfolio critique was detailed and encouraging.",
+    },
+    {
+        "mentor": "sofia.rossi@example.com",
+        "mentee": "zoe.martin@example.com",
+        "days_ago": 6,
+        "topic": "Accessible dashboards.",
+        "rating": 3,
+        "feedback": "Useful pointers on accessible charts, though we ran out of time.",
+    },
+    {
+        "mentor": "arjun.mehta@example.com",
+        "mentee": "zoe.martin@example.com",
+        "days_ago": 18,
+        "topic": "Moving from analytics into machine learning.",
+        "rating": 5,
+        "feedback": "Arjun gave me a realistic plan for moving into ML.",
+    },
+]
 
 
 def demo_user(*, email: str, name: str, timezone: str, staff: bool = False) -> tuple[User, bool]:
@@ -89,6 +166,7 @@ class Command(BaseCommand):
                 created += 1
 
         created += self._sessions()
+        created += self._reviews()
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -159,3 +237,61 @@ class Command(BaseCommand):
             meeting_url=upcoming.meeting_url,
         )
         return 2
+
+    def _reviews(self) -> int:
+        """``DEMO_REVIEWS``: each a completed session, written directly like the
+        demo mentee's past one (the past cannot be booked), then its review and
+        reply through the real services, which keep the mentors' ratings.
+        Sessions are found again by mentor, mentee and topic."""
+        created = 0
+        now = timezone.now()
+        for entry in DEMO_REVIEWS:
+            mentor = (
+                MentorProfile.objects.select_related("user")
+                .filter(user__email__iexact=entry["mentor"])
+                .first()
+            )
+            mentee = (
+                MenteeProfile.objects.select_related("user")
+                .filter(user__email__iexact=entry["mentee"])
+                .first()
+            )
+            if mentor is None or mentee is None:
+                continue
+            session = Session.objects.filter(
+                mentor=mentor, mentee=mentee, topic=entry["topic"]
+            ).first()
+            if session is None:
+                offered = mentor.session_types.filter(is_active=True)
+                session_type = offered.order_by("-duration_minutes").first()
+                if session_type is None:
+                    continue
+                start = (now - timedelta(days=entry["days_ago"])).replace(
+                    hour=15, minute=0, second=0, microsecond=0
+                )
+                session = Session.objects.create(
+                    mentor=mentor,
+                    mentee=mentee,
+                    session_type=session_type,
+                    title=session_type.name,
+                    duration_minutes=session_type.duration_minutes,
+                    start=start,
+                    end=start + timedelta(minutes=session_type.duration_minutes),
+                    status=Session.Status.COMPLETED,
+                    topic=entry["topic"],
+                )
+                created += 1
+            if Review.objects.filter(session=session).exists():
+                continue
+            review = submit_review(
+                session=session,
+                by=mentee.user,
+                rating=entry["rating"],
+                feedback=entry["feedback"],
+                now=now,
+            )
+            created += 1
+            if entry.get("reply"):
+                reply_to_review(review=review, by=mentor.user, body=entry["reply"])
+                created += 1
+        return created
