@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("mentorship.profile_urls")),
     path("", include("scheduling.urls")),
+    path("", include("reviews.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from reviews.views import mentor_reviews_context
 from scheduling.selectors import next_available_times
 
 from . import selectors, services
@@ -56,7 +57,8 @@ def mentor_detail(request, slug):
     session_type, next_times = (
         next_available_times(mentor) if mentor.is_accepting_bookings else (None, [])
     )
-    # Tags and links are read inside the cached fragment, only when it is missing.
+    # Tags, links and reviews are read inside their cached fragments, only
+    # when those are missing.
     return render(
         request,
         "mentorship/mentor_detail.html",
@@ -66,6 +68,7 @@ def mentor_detail(request, slug):
             "profiles_version": profiles_version(),
             "session_type": session_type,
             "next_times": next_times,
+            **mentor_reviews_context(mentor=mentor, page=1, on_reviews_page=False),
         },
     )
 

@@ -69,6 +69,9 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
             "session_url": absolute(
                 reverse("scheduling:session_detail", kwargs={"session_id": session.pk})
             ),
+            "review_url": absolute(
+                reverse("reviews:session_review", kwargs={"session_id": session.pk})
+            ),
             "sessions_url": absolute(reverse("scheduling:session_list")),
             "settings_url": absolute(reverse("accounts:settings")),
             "meeting_url": session.meeting_url if notification.kind in JOINABLE else "",

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from mentorship.models import MentorProfile
+from reviews.services import REVIEW_EDIT_WINDOW, edit_eligibility, review_eligibility
 
 from .booking import BookingRefused, SlotTaken, cancel_session, reschedule_session
 from .lifecycle import NO_SHOW_WINDOW, mark_no_show
@@ -50,10 +51,14 @@ def session_list(request):
     now = timezone.now()
     mine = _with_status(
         Session.objects.for_participant(user)
-        .select_related("mentor__user", "mentee__user")
+        # The review rides along in the same query: the rows' review prompts
+        # cost nothing per row.
+        .select_related("mentor__user", "mentee__user", "review")
         .order_by("start"),
         now,
     )
+    for session in mine:
+        session.review_prompt = _review_prompt(session, user)
     cancelled = [s for s in mine if s.status == Session.Status.CANCELLED]
     live = [s for s in mine if s.status != Session.Status.CANCELLED]
     # A no-show is over even if its planned end has not come yet.
@@ -67,6 +72,34 @@ def session_list(request):
             "cancelled": list(reversed(cancelled)),
         },
     )
+
+
+def _review_prompt(session: Session, user) -> str:
+    """What a row of ``/sessions/`` says about reviewing it (after ``_with_status``):
+    "write" for the mentee of a session that ended and has no review,
+    "written" once it has one, "" otherwise. The review page asks
+    ``review_eligibility`` for the final word."""
+    if session.mentee.user_id != user.pk:
+        return ""
+    if getattr(session, "review", None) is not None:
+        return "written"
+    return "write" if session.current_status == Session.Status.COMPLETED else ""
+
+
+def _review_card(session: Session, user, now) -> dict:
+    """The session page's review card, for the mentee only: a prompt when
+    ``review_eligibility`` allows a review now, or their review with whether
+    they may still change it. No query: the review comes with the session."""
+    if session.mentee.user_id != user.pk:
+        return {}
+    review = getattr(session, "review", None)
+    if review is None:
+        return {"can_review": review_eligibility(session=session, user=user, now=now) == ""}
+    return {
+        "review": review,
+        "can_edit_review": edit_eligibility(review=review, user=user, now=now) == "",
+        "review_editable_until": review.created_at + REVIEW_EDIT_WINDOW,
+    }
 
 
 def _actions(session: Session, user, now) -> dict:
@@ -95,7 +128,9 @@ def _actions(session: Session, user, now) -> dict:
 def session_detail(request, session_id):
     """A session's page: its mentor, its mentee and staff; 404 for anyone else."""
     session = get_object_or_404(
-        sessions_visible_to(request.user).select_related("rescheduled_from", "rescheduled_to"),
+        sessions_visible_to(request.user).select_related(
+            "rescheduled_from", "rescheduled_to", "review__mentee"
+        ),
         pk=session_id,
     )
     now = timezone.now()
@@ -109,6 +144,7 @@ def session_detail(request, session_id):
             "other": session.mentee.user if actions["is_mentor"] else session.mentor.user,
             "has_ended": session.end <= now,
             **actions,
+            **_review_card(session, request.user, now),
         },
     )
 
