@@ -9,6 +9,7 @@ having run (``Session.status_at`` reads the clock).
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
@@ -75,6 +76,9 @@ def mark_no_show(*, session: Session, by: User, now: datetime | None = None) -> 
             raise BookingRefused("This session cannot be marked as a no-show.")
         if locked.start > now:
             raise BookingRefused("A no-show can be marked once the session has started.")
+        # A mentee who reviewed the session took part in it.
+        if apps.get_model("reviews", "Review").objects.filter(session_id=locked.pk).exists():
+            raise BookingRefused("The mentee has reviewed this session, so it took place.")
         if locked.end + NO_SHOW_WINDOW < now:
             raise BookingRefused("A no-show can be marked up to 7 days after the session.")
         locked.status = Session.Status.NO_SHOW

@@ -153,3 +153,11 @@ def test_no_show_refused_more_than_seven_days_after_the_end():
     assert_no_show_refused(session, session.mentor.user, "up to 7 days")
     earlier = NOW - timedelta(days=2)
     assert mark_no_show(session=session, by=session.mentor.user, now=earlier).status == "no_show"
+
+
+def test_no_show_refused_once_the_mentee_reviewed_the_session():
+    from reviews.tests.factories import ReviewFactory
+
+    session = session_at(NOW - 2 * HOUR, status=Session.Status.COMPLETED)
+    ReviewFactory(session=session)
+    assert_no_show_refused(session, session.mentor.user, "has reviewed this session")
