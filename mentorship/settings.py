@@ -293,6 +293,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Busy times from connected calendars, so the slot engine never calls them.
+    "sync-calendars": {
+        "task": "scheduling.tasks.sync_all_calendars",
+        "schedule": 600.0,
+        "options": {"expires": 590},
+    },
+    # Session events a lost push left missing or stale in mentors' calendars.
+    "reconcile-calendar-events": {
+        "task": "scheduling.tasks.reconcile_calendar_events",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     # Outbox rows still pending (broker down at commit, a lost retry) go out here.
     "sweep-notifications": {
         "task": "scheduling.tasks.sweep_notifications",
@@ -309,6 +321,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.5,
     "interval_max": 0.5,
 }
+
+# --- Calendar connections ----------------------------------------------------------------
+# Fernet keys for calendar tokens and passwords at rest, newest first
+# (scheduling/crypto.py). Required when DJANGO_DEBUG is off.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
 # --- Notifications ----------------------------------------------------------------------
 # Attempts per email before the row is marked failed (then retried from the admin).

@@ -24,7 +24,7 @@ from accounts.models import User
 from mentorship.cache import profiles_changed
 from mentorship.models import MenteeProfile, MentorProfile
 
-from . import outbox
+from . import calendar_sync, outbox
 from .meetings import meeting_provider
 from .models import Session, SessionType
 from .slots import available_slots
@@ -224,6 +224,7 @@ def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
     session.clean_fields(exclude=["mentor", "mentee", "session_type"])
     session.save(force_insert=True)
     outbox.notify(session, outbox.Kind.CONFIRMATION, fresh=True)
+    calendar_sync.push_on_commit(session)
     profiles_changed()  # the time is no longer offered
     return session
 
@@ -299,6 +300,7 @@ def _reschedule(session, by, start, now) -> Session:
     # same UID, a higher SEQUENCE). No cancellation for the old row: a CANCEL
     # with that UID would remove the moved event from calendars.
     outbox.notify(moved, outbox.Kind.RESCHEDULE, fresh=True)
+    calendar_sync.push_on_commit(moved)
     profiles_changed()  # one time freed, another taken
     return moved
 
@@ -341,5 +343,6 @@ def cancel_session(*, session: Session, by: User, reason: str = "", now=None) ->
         locked.cancellation_reason = reason
         locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancellation_reason"])
         outbox.notify(locked, outbox.Kind.CANCELLATION)
+        calendar_sync.push_on_commit(locked)
         profiles_changed()  # the time is offered again
     return locked

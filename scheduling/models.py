@@ -21,6 +21,8 @@ from django.utils import timezone
 from accounts.validators import validate_timezone
 from mentorship.models import MenteeProfile, MentorProfile
 
+from .crypto import EncryptedTextField
+
 SESSION_MIN_MINUTES = 15
 SESSION_MAX_MINUTES = 240
 
@@ -154,11 +156,104 @@ class Availability(models.Model):
         return f"{self.get_kind_display()} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M} UTC"
 
 
+class CalendarConnection(models.Model):
+    """A mentor's external calendar account: Google (OAuth) or CalDAV.
+
+    Secrets (tokens, the CalDAV app password) are encrypted at rest and never
+    leave the server: not in admin, templates, logs or error reports. The
+    mentor chooses which calendars count as busy and which one receives
+    sessions; disconnecting deletes the row and its secrets.
+    """
+
+    class Provider(models.TextChoices):
+        GOOGLE = "google", "Google Calendar"
+        CALDAV = "caldav", "CalDAV"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Connected"
+        NEEDS_REAUTH = "needs_reauth", "Needs reconnecting"
+        ERROR = "error", "Error"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    mentor = models.ForeignKey(
+        MentorProfile, on_delete=models.CASCADE, related_name="calendar_connections"
+    )
+    provider = models.CharField(max_length=10, choices=Provider.choices)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.ACTIVE)
+    # Who the account is (an email or user name): shown to the mentor, not secret.
+    account = models.CharField(max_length=254, blank=True)
+    caldav_url = models.URLField(max_length=500, blank=True)
+    caldav_username = models.CharField(max_length=254, blank=True)
+    caldav_password = EncryptedTextField(blank=True)
+    access_token = EncryptedTextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.CharField(max_length=500, blank=True)
+    # Calendar ids (Google) or URLs (CalDAV): those read for busy times, and
+    # the one that receives sessions (blank: none).
+    busy_calendars = models.JSONField(default=list, blank=True)
+    target_calendar = models.CharField(max_length=500, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mentor", "provider"], name="one_connection_per_provider"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} of {self.mentor_id} ({self.status})"
+
+    def __repr__(self) -> str:  # never the secrets
+        return f"<CalendarConnection {self.pk} {self.provider} {self.status}>"
+
+
+class CalendarEvent(models.Model):
+    """A session's event in a connected calendar, one per connection and
+    reschedule chain (``ical_uid``): pushing again updates it, never adds one.
+    The external id is derived from the UID, so even a reconnect (a new
+    connection row) finds and updates the event it wrote before."""
+
+    connection = models.ForeignKey(
+        CalendarConnection, on_delete=models.CASCADE, related_name="events"
+    )
+    ical_uid = models.CharField(max_length=100)
+    session = models.ForeignKey(
+        "Session", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    calendar = models.CharField(max_length=500)
+    external_id = models.CharField(max_length=1024)
+    etag = models.CharField(max_length=200, blank=True)
+    pushed_sequence = models.PositiveIntegerField(default=0)
+    is_deleted = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "ical_uid"], name="one_event_per_chain"),
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.external_id} ({'deleted' if self.is_deleted else 'live'})"
+
+
 class BusyInterval(models.Model):
     """Busy time read from a mentor's external calendar (replaced on each sync)."""
 
     mentor = models.ForeignKey(
         MentorProfile, on_delete=models.CASCADE, related_name="busy_intervals"
+    )
+    connection = models.ForeignKey(
+        CalendarConnection,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="busy_intervals",
     )
     start = models.DateTimeField()
     end = models.DateTimeField()

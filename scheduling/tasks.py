@@ -4,7 +4,9 @@ settings (``CELERY_BEAT_SCHEDULE``)."""
 
 from celery import shared_task
 
-from . import lifecycle, outbox
+from . import calendar_sync, lifecycle, outbox
+from .calendars import CalendarTemporaryError
+from .models import CalendarConnection
 
 
 @shared_task(
@@ -44,3 +46,51 @@ def advance_session_statuses() -> dict:
     """Beat, every minute: upcoming → active → completed by the clock."""
     moved = lifecycle.advance_statuses()
     return {"started": moved.started, "completed": moved.completed}
+
+
+# --- Calendar connections ------------------------------------------------------------------
+
+CALENDAR_RETRY = {
+    "autoretry_for": (CalendarTemporaryError,),
+    "retry_backoff": 30,  # 30 s, 60 s, 120 s… with full jitter
+    "retry_backoff_max": 1800,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
+
+@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
+def sync_all_calendars() -> int:
+    """Beat: enqueue a sync of every connection that is not waiting for a reconnect."""
+    ids = list(
+        CalendarConnection.objects.exclude(
+            status=CalendarConnection.Status.NEEDS_REAUTH
+        ).values_list("pk", flat=True)
+    )
+    for connection_id in ids:
+        sync_calendar.delay(str(connection_id))
+    return len(ids)
+
+
+@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60, **CALENDAR_RETRY)
+def sync_calendar(connection_id: str) -> int:
+    """Replace one connection's busy times (idempotent; retried on 429/5xx)."""
+    return calendar_sync.sync_connection(connection_id)
+
+
+@shared_task(
+    ignore_result=True, soft_time_limit=50, time_limit=60, acks_late=True, **CALENDAR_RETRY
+)
+def push_session_to_calendars(session_id: str) -> int:
+    """Write (or remove) a session's event in the mentor's calendars. Idempotent:
+    the event's id comes from the session's calendar UID."""
+    return calendar_sync.push_session(session_id)
+
+
+@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
+def reconcile_calendar_events() -> int:
+    """Beat: push again the sessions whose events are missing or behind."""
+    stale = calendar_sync.stale_sessions()
+    for session_id in stale:
+        push_session_to_calendars.delay(str(session_id))
+    return len(stale)

@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from . import views_booking, views_feed, views_ics, views_sessions
+from . import (
+    views_booking,
+    views_calendars,
+    views_calendars_caldav,
+    views_calendars_google,
+    views_feed,
+    views_ics,
+    views_sessions,
+)
 
 urlpatterns = [
     path("sessions/", views_sessions.session_list, name="session_list"),
@@ -27,6 +35,37 @@ urlpatterns = [
     ),
     path("dashboard/", views_sessions.mentor_dashboard, name="mentor_dashboard"),
     path("calendar/feed/", views_feed.feed_settings, name="calendar_feed"),
+    path("calendars/", views_calendars.calendar_settings, name="calendar_settings"),
+    path(
+        "calendars/caldav/connect/",
+        views_calendars_caldav.connect,
+        name="calendar_caldav_connect",
+    ),
+    path(
+        "calendars/<uuid:connection_id>/choose/",
+        views_calendars_caldav.choose,
+        name="calendar_choose",
+    ),
+    path(
+        "calendars/google/connect/",
+        views_calendars_google.connect,
+        name="calendar_google_connect",
+    ),
+    path(
+        "calendars/google/callback/",
+        views_calendars_google.callback,
+        name="calendar_google_callback",
+    ),
+    path(
+        "calendars/<uuid:connection_id>/sync/",
+        views_calendars.calendar_sync_now,
+        name="calendar_sync_now",
+    ),
+    path(
+        "calendars/<uuid:connection_id>/disconnect/",
+        views_calendars.calendar_disconnect,
+        name="calendar_disconnect",
+    ),
     path("calendar/<str:token>.ics", views_feed.feed, name="calendar_feed_ics"),
     path("mentors/<slug:slug>/book/", views_booking.book, name="book"),
     path(

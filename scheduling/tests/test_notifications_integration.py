@@ -399,9 +399,10 @@ def test_a_worker_on_redis_delivers_the_confirmation_of_a_booking_made_over_http
         session = Session.objects.get()
         assert response.status_code == 302
         assert response["Location"] == f"/sessions/{session.pk}/"
-        # Committed, and published to Redis (nothing ran in this process).
+        # Committed, and published to Redis (nothing ran in this process):
+        # the two confirmations and the push to the mentor's calendars.
         assert set(statuses(session).values()) == {Status.PENDING}
-        assert queued_messages() == 2
+        assert queued_messages() == 3
 
         with celery_worker():
             wait_for(

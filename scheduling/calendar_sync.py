@@ -1,0 +1,263 @@
+"""Calendar sync (DESIGN §3, issue 8): busy times in, sessions out.
+
+* ``sync_connection`` reads busy times over the booking horizon and replaces
+  the connection's ``BusyInterval`` rows in one transaction, so the slot
+  engine never calls a calendar during a request.
+* ``push_session`` writes a session's event to each of the mentor's
+  connections that has a target calendar (or deletes it once cancelled),
+  under an id derived from the session's calendar UID, and records it in
+  ``CalendarEvent``: retries, reschedules and reconnects update the one event.
+* ``reconcile`` finds sessions whose event is missing or stale (a push lost to
+  a broker outage, a worker that died) and pushes them again.
+
+Temporary failures (429, 5xx, timeouts) raise ``CalendarTemporaryError`` for
+the task to retry with backoff; lost credentials mark the connection
+"needs reconnecting" and email the mentor; other errors are recorded on the
+connection in plain words.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from mentorship.cache import profiles_changed
+
+from .calendars import (
+    CalendarAuthError,
+    CalendarError,
+    CalendarTemporaryError,
+    client_for,
+    event_id_for,
+)
+from .models import BusyInterval, CalendarConnection, CalendarEvent, Session
+
+logger = logging.getLogger(__name__)
+
+Status = CalendarConnection.Status
+ERROR_MAX_LENGTH = 500
+# Busy times are read from a day back (sessions in progress) to a day past the horizon.
+SYNC_MARGIN = timedelta(days=1)
+
+
+def _record_error(connection: CalendarConnection, error: CalendarError) -> None:
+    if isinstance(error, CalendarAuthError):
+        was_active = connection.status != Status.NEEDS_REAUTH
+        CalendarConnection.objects.filter(pk=connection.pk).update(
+            status=Status.NEEDS_REAUTH, last_error=str(error)[:ERROR_MAX_LENGTH]
+        )
+        if was_active:
+            transaction.on_commit(lambda: email_reconnect(connection.pk))
+    else:
+        CalendarConnection.objects.filter(pk=connection.pk).update(
+            status=Status.ERROR, last_error=str(error)[:ERROR_MAX_LENGTH]
+        )
+
+
+def email_reconnect(connection_id) -> None:
+    """Tell the mentor their calendar stopped syncing and how to fix it."""
+    connection = CalendarConnection.objects.select_related("mentor__user").get(pk=connection_id)
+    user = connection.mentor.user
+    url = f"{settings.SITE_URL}{reverse('scheduling:calendar_settings')}"
+    try:
+        send_mail(
+            subject=f"Reconnect your {connection.get_provider_display()}",
+            message=(
+                f"Hi {user.get_short_name()},\n\n"
+                f"Mentorship can no longer read your {connection.get_provider_display()} "
+                f"({connection.account or 'your account'}): the permission was revoked or "
+                "has expired. Until you reconnect it, busy times from that calendar do not "
+                "block your bookable times and new sessions are not added to it.\n\n"
+                f"Reconnect it here: {url}\n"
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+        )
+    except Exception:  # the mail server is down: the settings page says it too
+        logger.warning("Could not email the reconnect notice for %s", connection_id, exc_info=True)
+
+
+def _own_session_times(mentor_id, start, end) -> set:
+    """(start, end) of the mentor's sessions: busy times that match one
+    exactly are our own pushed events (the session itself blocks the time,
+    and a cancellation must free it at once, not at the next sync)."""
+    return set(
+        Session.objects.filter(mentor_id=mentor_id, start__lt=end, end__gt=start).values_list(
+            "start", "end"
+        )
+    )
+
+
+def sync_connection(connection_id, *, now=None) -> int:
+    """Replace the connection's busy times; returns how many were stored.
+    Raises ``CalendarTemporaryError`` for the caller to retry later."""
+    connection = CalendarConnection.objects.select_related("mentor").get(pk=connection_id)
+    if connection.status == Status.NEEDS_REAUTH:
+        return 0
+    now = now or timezone.now()
+    start = now - SYNC_MARGIN
+    end = now + timedelta(days=connection.mentor.booking_horizon_days) + SYNC_MARGIN
+    try:
+        intervals = (
+            client_for(connection).busy_times(connection.busy_calendars, start, end)
+            if connection.busy_calendars
+            else []
+        )
+    except CalendarTemporaryError:
+        raise
+    except CalendarError as error:
+        _record_error(connection, error)
+        return 0
+    own = _own_session_times(connection.mentor_id, start, end)
+    rows = [
+        BusyInterval(
+            mentor_id=connection.mentor_id,
+            connection=connection,
+            start=busy_start,
+            end=busy_end,
+            source=connection.provider,
+        )
+        for busy_start, busy_end in sorted(set(intervals))
+        if busy_end > busy_start and (busy_start, busy_end) not in own
+    ]
+    with transaction.atomic():
+        BusyInterval.objects.filter(connection=connection).delete()
+        BusyInterval.objects.bulk_create(rows)
+        CalendarConnection.objects.filter(pk=connection.pk).update(
+            last_synced_at=now, last_error="", status=Status.ACTIVE
+        )
+        profiles_changed()  # the bookable times may have changed
+    return len(rows)
+
+
+def _wanted(session: Session) -> str:
+    """What the calendars should hold for this session: "event", "none"
+    (cancelled), or "skip" (moved: the new session carries the event)."""
+    if session.status == Session.Status.CANCELLED:
+        return "skip" if hasattr(session, "rescheduled_to") else "none"
+    return "event"
+
+
+def push_session(session_id) -> int:
+    """Bring the session's event up to date in every connected target
+    calendar of its mentor; returns how many calendars were written.
+    Raises ``CalendarTemporaryError`` for the caller to retry later."""
+    session = (
+        Session.objects.select_related("mentor__user", "mentee__user", "rescheduled_to")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        return 0
+    wanted = _wanted(session)
+    if wanted == "skip":
+        return 0
+    written = 0
+    connections = CalendarConnection.objects.filter(
+        mentor_id=session.mentor_id, status=Status.ACTIVE
+    ).exclude(target_calendar="")
+    for connection in connections:
+        with transaction.atomic():
+            event, _created = CalendarEvent.objects.select_for_update().get_or_create(
+                connection=connection,
+                ical_uid=session.ical_uid,
+                defaults={
+                    "calendar": connection.target_calendar,
+                    "external_id": event_id_for(session),
+                    "session": session,
+                },
+            )
+            if event.pushed_sequence > session.ical_sequence:
+                continue  # a later move of this chain was pushed already
+            try:
+                client = client_for(connection)
+                if wanted == "none":
+                    if not event.is_deleted:
+                        client.delete_event(event.calendar, event_id=event.external_id)
+                    event.is_deleted = True
+                else:
+                    event.etag = client.put_event(
+                        event.calendar, event_id=event.external_id, session=session
+                    )
+                    event.is_deleted = False
+            except CalendarTemporaryError:
+                raise
+            except CalendarError as error:
+                _record_error(connection, error)
+                continue
+            event.session = session
+            event.pushed_sequence = session.ical_sequence
+            event.save()
+            written += 1
+    return written
+
+
+def stale_sessions(*, now=None, limit: int = 200) -> list:
+    """Sessions whose events should be pushed again: upcoming ones of mentors
+    with a target calendar whose event is missing or behind, and cancelled
+    ones whose event is still there."""
+    now = now or timezone.now()
+    with_target = CalendarConnection.objects.filter(status=Status.ACTIVE).exclude(
+        target_calendar=""
+    )
+    mentors = with_target.values("mentor_id")
+    candidates = Session.objects.filter(mentor_id__in=mentors, end__gt=now).filter(
+        Q(status__in=[Session.Status.UPCOMING, Session.Status.ACTIVE])
+        | Q(status=Session.Status.CANCELLED, rescheduled_to__isnull=True)
+    )
+    stale = []
+    events = {
+        (event.connection_id, event.ical_uid): event
+        for event in CalendarEvent.objects.filter(
+            connection__in=with_target,
+            ical_uid__in=candidates.values("ical_uid"),
+        )
+    }
+    connections = {}
+    for connection in with_target:
+        connections.setdefault(connection.mentor_id, []).append(connection)
+    for session in candidates.order_by("start")[: limit * 5]:
+        for connection in connections.get(session.mentor_id, []):
+            event = events.get((connection.pk, session.ical_uid))
+            if session.status == Session.Status.CANCELLED:
+                behind = event is not None and not event.is_deleted
+            else:
+                behind = event is None or event.pushed_sequence < session.ical_sequence
+            if behind:
+                stale.append(session.pk)
+                break
+        if len(stale) >= limit:
+            break
+    return stale
+
+
+def disconnect(*, connection: CalendarConnection) -> None:
+    """Delete the connection with its secrets, busy times and event records.
+    Events already written stay in the calendar; reconnecting finds them by
+    their ids and updates them instead of adding new ones."""
+    with transaction.atomic():
+        connection.delete()
+        profiles_changed()
+
+
+def push_on_commit(session: Session) -> None:
+    """After the current transaction commits, enqueue the calendar push for
+    ``session``. A broker outage is logged: ``reconcile`` pushes it later."""
+    session_id = str(session.pk)
+
+    def enqueue():
+        from .tasks import push_session_to_calendars
+
+        try:
+            push_session_to_calendars.delay(session_id)
+        except CalendarTemporaryError:
+            logger.warning("Calendar push for %s will be retried by reconcile.", session_id)
+        except Exception:  # the broker is unreachable: reconcile pushes it later
+            logger.warning("Could not enqueue the calendar push for %s.", session_id, exc_info=True)
+
+    transaction.on_commit(enqueue)
