@@ -17,7 +17,9 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.functions import Cast
 
 
 def _configured_keys() -> tuple[str, ...]:
@@ -96,20 +98,68 @@ def encrypted_fields():
             yield model, names
 
 
-def rotate_all() -> int:
-    """Re-encrypt every encrypted value with the first key; returns the rows
-    rewritten. Reads go through the field (any key), writes use the first."""
-    from django.db import transaction
+def _holding_a_value(names) -> Q:
+    """Rows where at least one of the encrypted fields is not empty."""
+    condition = Q()
+    for name in names:
+        condition |= ~Q(**{name: ""})
+    return condition
 
-    rewritten = 0
+
+def rotate_all(*, batch_size: int = 500) -> dict[str, int]:
+    """Re-encrypt every encrypted value with the first key; returns the rows
+    rewritten per model label (rows whose fields are all empty are skipped).
+
+    Reads go through the field (any key), writes use the first. Each batch is
+    one transaction holding its rows' locks, so a concurrent write (a token
+    refresh) lands either before (and is re-encrypted) or after (and was
+    written with the first key already). Raises ``ImproperlyConfigured``
+    without keys outside debug, or when a value reads with none of them.
+    """
+    fernet()  # without keys, refuse before touching anything
+    rewritten: dict[str, int] = {}
     for model, names in encrypted_fields():
-        with transaction.atomic():
-            for row in model._base_manager.select_for_update().only("pk", *names).iterator():
-                model._base_manager.filter(pk=row.pk).update(
-                    **{name: getattr(row, name) for name in names}
+        manager = model._base_manager
+        pks = list(
+            manager.filter(_holding_a_value(names)).order_by("pk").values_list("pk", flat=True)
+        )
+        count = 0
+        for first in range(0, len(pks), batch_size):
+            with transaction.atomic():
+                rows = list(
+                    manager.select_for_update()
+                    .filter(pk__in=pks[first : first + batch_size])
+                    .only("pk", *names)
                 )
-                rewritten += 1
+                manager.bulk_update(rows, names)
+                count += len(rows)
+        rewritten[model._meta.label] = count
     return rewritten
+
+
+def values_not_on_first_key() -> dict[str, int]:
+    """Per model label, how many stored values the first key alone cannot
+    read: all zero once ``rotate_all`` has run, so older keys may go."""
+    keys = _configured_keys()
+    _fernet(keys)  # a malformed key is ImproperlyConfigured, as everywhere
+    first = Fernet(keys[0].encode())
+    pending: dict[str, int] = {}
+    for model, names in encrypted_fields():
+        count = 0
+        for name in names:
+            # Cast to a plain text column: the raw ciphertext, not decrypted.
+            stored = (
+                model._base_manager.exclude(**{name: ""})
+                .annotate(stored=Cast(name, output_field=models.TextField()))
+                .values_list("stored", flat=True)
+            )
+            for token in stored.iterator():
+                try:
+                    first.decrypt(token.encode())
+                except InvalidToken:
+                    count += 1
+        pending[model._meta.label] = count
+    return pending
 
 
 @checks.register(checks.Tags.security, deploy=True)

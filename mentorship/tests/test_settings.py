@@ -93,7 +93,9 @@ def test_check_deploy_reports_nothing(run_django):
         "import sys\nfrom django.core.management import execute_from_command_line\n"
         "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'DEBUG'])"
     )
-    result = run_django(code, PRODUCTION)
+    # Production also needs keys for the calendar secrets (scheduling/crypto.py).
+    keys = "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTA="
+    result = run_django(code, {**PRODUCTION, "FIELD_ENCRYPTION_KEYS": keys})
     assert result.returncode == 0, result.stderr + result.stdout
     assert "System check identified no issues (0 silenced)." in result.stdout
 
