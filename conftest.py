@@ -10,6 +10,8 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -184,3 +186,114 @@ def pytest_report_header(config):
     database = "PostgreSQL" if url.startswith(("postgres", "pgsql")) else "SQLite"
     broker = os.environ.get("CELERY_BROKER_URL") or "none (eager)"
     return f"mentorship: database {database}, broker {broker}"
+
+
+# --- CalDAV (Radicale) ---------------------------------------------------------------
+
+
+class RadicaleServer:
+    """A Radicale CalDAV server on loopback with plain-text htpasswd users,
+    run as a subprocess with its own storage folder."""
+
+    USERS = {"alice": "alice-app-password", "bob": "bob-app-password"}
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        users = self.folder / "users"
+        users.write_text("".join(f"{name}:{secret}\n" for name, secret in self.USERS.items()))
+        config = self.folder / "config"
+        config.write_text(
+            "[server]\n"
+            f"hosts = 127.0.0.1:{self.port}\n"
+            "[auth]\n"
+            "type = htpasswd\n"
+            f"htpasswd_filename = {users}\n"
+            "htpasswd_encryption = plain\n"
+            "delay = 0\n"
+            "[rights]\n"
+            "type = owner_only\n"
+            "[storage]\n"
+            f"filesystem_folder = {self.folder / 'collections'}\n"
+            "[web]\n"
+            "type = none\n"
+            "[logging]\n"
+            "level = warning\n"
+        )
+        self.log = self.folder / "radicale.log"
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "radicale", "--config", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 20
+        while not port_open("127.0.0.1", self.port, timeout=0.2):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"Radicale did not start:\n{self.log.read_text()[-2000:]}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def make_calendar(self, user: str = "alice", name: str | None = None) -> str:
+        """A new, empty calendar collection of ``user`` (MKCALENDAR); its URL."""
+        import requests
+
+        slug = uuid.uuid4().hex[:12]
+        url = f"{self.url}/{user}/{slug}/"
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<c:mkcalendar xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+            f"<d:set><d:prop><d:displayname>{name or slug}</d:displayname></d:prop></d:set>"
+            "</c:mkcalendar>"
+        )
+        response = requests.request(
+            "MKCALENDAR", url, data=body.encode(), auth=(user, self.USERS[user]), timeout=10
+        )
+        assert response.status_code == 201, response.text
+        return url
+
+
+def radicale_available() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("radicale") is None:
+        service_missing("Radicale is not installed (pip install -r requirements-dev.txt)")
+
+
+@pytest.fixture(scope="session")
+def radicale(tmp_path_factory):
+    """A Radicale server for the whole run (each xdist worker has its own).
+    Tests make their own calendars with ``make_calendar`` so they never share one."""
+    radicale_available()
+    server = RadicaleServer(tmp_path_factory.mktemp("radicale"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def radicale_calendar(radicale, settings):
+    """A fresh calendar of "alice" on the shared Radicale; its URL. Lets the
+    CalDAV client reach loopback over plain http (``CALDAV_ALLOW_LOCAL_HTTP``)."""
+    settings.CALDAV_ALLOW_LOCAL_HTTP = True
+    return radicale.make_calendar("alice", name="Work")

@@ -25,21 +25,24 @@ FEED_REFRESH_INTERVAL = timedelta(hours=1)
 
 
 def session_calendar(
-    session: Session, *, method: str = "PUBLISH", include_meeting_link: bool = True
+    session: Session, *, method: str | None = "PUBLISH", include_meeting_link: bool = True
 ) -> bytes:
     """The session as one VCALENDAR holding one VEVENT, as bytes (UTF-8, CRLF).
 
     ``method`` is PUBLISH for a download, REQUEST for a confirmation or a
-    reschedule, CANCEL for a cancellation. Pass ``include_meeting_link=False``
+    reschedule, CANCEL for a cancellation, and None for a calendar object
+    stored in a calendar (a CalDAV resource), which must not carry a METHOD
+    (RFC 4791 §4.1). Pass ``include_meeting_link=False``
     when the reader is not a participant (staff): the link is for the two of
     them only; a cancelled event never carries it. Reads ``session.mentor.user``
     and ``session.mentee.user``, so fetch the session with those related rows.
     Writes nothing.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if method is not None and method not in METHODS:
+        raise ValueError(f"method must be None or one of {', '.join(METHODS)}, not {method!r}")
     calendar = _calendar()
-    calendar.add("method", method)
+    if method is not None:
+        calendar.add("method", method)
     calendar.add_component(
         _event(
             session,
