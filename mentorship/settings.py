@@ -327,6 +327,28 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # (scheduling/crypto.py). Required when DJANGO_DEBUG is off.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
+# --- Google Calendar ----------------------------------------------------------------------
+# A grant of its own (calendar scopes, offline access) with the same OAuth client
+# as Google sign-in (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET); its redirect URI,
+# SITE_URL + /calendars/google/callback/, must be registered on that client.
+# The endpoints are settings only so that tests can point them at a local fake.
+GOOGLE_OAUTH_AUTHORIZE_URL = env.str(
+    "GOOGLE_OAUTH_AUTHORIZE_URL", default="https://accounts.google.com/o/oauth2/v2/auth"
+)
+GOOGLE_OAUTH_TOKEN_URL = env.str(
+    "GOOGLE_OAUTH_TOKEN_URL", default="https://oauth2.googleapis.com/token"
+)
+GOOGLE_CALENDAR_API_URL = env.str(
+    "GOOGLE_CALENDAR_API_URL", default="https://www.googleapis.com/calendar/v3"
+).rstrip("/")
+# The narrowest that work: write session events, read free/busy (times only, no
+# event details), list calendars so the mentor can choose (names only).
+GOOGLE_CALENDAR_SCOPES = [
+    "https://www.googleapis.com/auth/calendar.events",
+    "https://www.googleapis.com/auth/calendar.freebusy",
+    "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
+]
+
 # --- Notifications ----------------------------------------------------------------------
 # Attempts per email before the row is marked failed (then retried from the admin).
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
