@@ -1,12 +1,15 @@
-"""The back office for session types, availability, busy times and sessions.
+"""The back office for session types, availability, busy times, sessions and
+calendar connections.
 
 Sessions are created and changed only through services (DESIGN §4, §7): their
 admin pages are for looking, and the one way staff change a session here is
 the "Cancel selected sessions" action, which calls ``cancel_session`` for each
 one. The other models are plain rows; every edit marks the cached public
-pages stale (``InvalidatesProfileFragments``).
+pages stale (``InvalidatesProfileFragments``). Calendar connections are for
+looking, and for "Sync now": their secrets never reach an admin page.
 """
 
+import logging
 from datetime import timedelta
 
 from django import forms
@@ -14,6 +17,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_permission_codename
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -25,8 +29,18 @@ from mentorship.models import MentorProfile
 
 from . import outbox
 from .booking import REASON_MAX_LENGTH, BookingRefused, cancel_session
-from .models import Availability, BusyInterval, Notification, Session, SessionType
+from .models import (
+    Availability,
+    BusyInterval,
+    CalendarConnection,
+    CalendarEvent,
+    Notification,
+    Session,
+    SessionType,
+)
 from .timefmt import local_time
+
+logger = logging.getLogger(__name__)
 
 MENTOR_SEARCH_FIELDS = ("mentor__user__name", "mentor__user__email", "mentor__slug")
 
@@ -406,3 +420,223 @@ class NotificationAdmin(admin.ModelAdmin):
                 f"Left {plural(left_alone, 'notification')} alone: only failed ones are retried.",
                 messages.WARNING,
             )
+
+
+# --- Calendar connections ------------------------------------------------------------------
+
+# Encrypted at rest and never shown: not in a form, a list or a read-only field.
+CALENDAR_SECRET_FIELDS = ("caldav_password", "access_token", "refresh_token")
+
+
+@admin.register(CalendarConnection)
+class CalendarConnectionAdmin(admin.ModelAdmin):
+    """Mentors' calendar connections: status and errors, never the secrets.
+
+    Connections are made and removed by mentors on ``/calendars/``, and
+    changed by syncing, so there is no add, change or delete here. Staff
+    holding ``scheduling.change_calendarconnection`` get "Sync now", which
+    enqueues ``sync_calendar`` as the mentor's own button does.
+    """
+
+    list_display = (
+        "mentor_name",
+        "provider",
+        "account",
+        "status",
+        "last_synced_at",
+        "short_error",
+    )
+    list_filter = ("provider", "status")
+    search_fields = ("mentor__user__name", "mentor__user__email", "account")
+    list_select_related = ("mentor__user",)
+    ordering = ("-created_at",)
+    actions = ["sync_now"]
+    exclude = CALENDAR_SECRET_FIELDS
+    fields = (
+        "mentor",
+        "provider",
+        "account",
+        "status",
+        "last_error",
+        "last_synced_at",
+        "credentials",
+        "expires_at",
+        "scopes",
+        "caldav_url",
+        "caldav_username",
+        "busy_calendars",
+        "target_calendar",
+        "events",
+        "created_at",
+        "updated_at",
+    )
+
+    def get_queryset(self, request):
+        # The secrets are never even read (nor decrypted) here: whether one is
+        # stored is asked of the database.
+        return (
+            super()
+            .get_queryset(request)
+            .defer(*CALENDAR_SECRET_FIELDS)
+            .annotate(
+                **{
+                    f"has_{name}": ExpressionWrapper(~Q(**{name: ""}), BooleanField())
+                    for name in CALENDAR_SECRET_FIELDS
+                }
+            )
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request):
+        return False  # mentors connect their own calendars
+
+    def has_change_permission(self, request, obj=None):
+        return False  # syncing changes the rows
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # mentors disconnect on /calendars/
+
+    def has_sync_permission(self, request):
+        opts = self.opts
+        codename = get_permission_codename("change", opts)
+        return request.user.has_perm(f"{opts.app_label}.{codename}")
+
+    @admin.display(description="mentor", ordering="mentor__user__name")
+    def mentor_name(self, connection):
+        return str(connection.mentor)
+
+    @admin.display(description="last error")
+    def short_error(self, connection):
+        return Truncator(connection.last_error).chars(60)
+
+    @admin.display(description="credentials")
+    def credentials(self, connection):
+        """Whether secrets are stored, in words: never the secrets themselves."""
+        held = [
+            label
+            for name, label in (
+                ("caldav_password", "app password"),
+                ("access_token", "access token"),
+                ("refresh_token", "refresh token"),
+            )
+            if getattr(connection, f"has_{name}", False)
+        ]
+        return f"{', '.join(held).capitalize()} stored, encrypted." if held else "None stored."
+
+    @admin.display(description="events")
+    def events(self, connection):
+        count = connection.events.count()
+        url = reverse("admin:scheduling_calendarevent_changelist")
+        return format_html(
+            '<a href="{}?connection__id__exact={}">{}</a>',
+            url,
+            connection.pk,
+            plural(count, "event"),
+        )
+
+    @admin.action(description="Sync selected connections now", permissions=["sync"])
+    def sync_now(self, request, queryset):
+        """Enqueue a sync of each selected connection that is not waiting for
+        its mentor to reconnect (a sync could not read it anyway)."""
+        from .tasks import sync_calendar
+
+        selected = list(queryset.values_list("pk", "status"))
+        waiting = [
+            pk for pk, status in selected if status == CalendarConnection.Status.NEEDS_REAUTH
+        ]
+        to_sync = [str(pk) for pk, _status in selected if pk not in waiting]
+
+        failed = 0
+        for connection_id in to_sync:
+            # Nothing is written here, so nothing to wait for: the task re-reads the row.
+            try:
+                sync_calendar.delay(connection_id)
+            except Exception:  # the broker is down: the periodic sync runs later
+                logger.warning("Could not enqueue a sync of %s", connection_id, exc_info=True)
+                failed += 1
+        if len(to_sync) > failed:
+            self.message_user(
+                request,
+                f"Syncing {plural(len(to_sync) - failed, 'connection')}: refresh in a moment.",
+                messages.SUCCESS,
+            )
+        if failed:
+            self.message_user(
+                request,
+                f"Could not start {plural(failed, 'sync')} (the task queue is unreachable); "
+                "the periodic sync runs them later.",
+                messages.WARNING,
+            )
+        if waiting:
+            self.message_user(
+                request,
+                f"Skipped {plural(len(waiting), 'connection')} waiting for the mentor to "
+                "reconnect.",
+                messages.WARNING,
+            )
+
+
+@admin.register(CalendarEvent)
+class CalendarEventAdmin(admin.ModelAdmin):
+    """Sessions' events in mentors' calendars: which event, where, how far
+    pushed. Written only by ``calendar_sync.push_session``."""
+
+    list_display = (
+        "ical_uid",
+        "mentor_name",
+        "provider",
+        "session_link",
+        "pushed_sequence",
+        "is_deleted",
+        "updated_at",
+    )
+    list_filter = ("is_deleted", "connection__provider")
+    search_fields = (
+        "=ical_uid",
+        "=external_id",
+        "connection__mentor__user__name",
+        "connection__mentor__user__email",
+    )
+    search_help_text = "A mentor's name or email address, or an event's UID or id."
+    list_select_related = ("connection__mentor__user", "session")
+    ordering = ("-updated_at",)
+    fields = (
+        "connection",
+        "session",
+        "ical_uid",
+        "calendar",
+        "external_id",
+        "etag",
+        "pushed_sequence",
+        "is_deleted",
+        "updated_at",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="mentor", ordering="connection__mentor__user__name")
+    def mentor_name(self, event):
+        return str(event.connection.mentor)
+
+    @admin.display(description="provider", ordering="connection__provider")
+    def provider(self, event):
+        return event.connection.get_provider_display()
+
+    @admin.display(description="session")
+    def session_link(self, event):
+        if event.session is None:
+            return None
+        url = reverse("admin:scheduling_session_change", args=[event.session_id])
+        return format_html('<a href="{}">{}</a>', url, event.session)

@@ -47,16 +47,20 @@ SYNC_MARGIN = timedelta(days=1)
 
 def _record_error(connection: CalendarConnection, error: CalendarError) -> None:
     if isinstance(error, CalendarAuthError):
-        was_active = connection.status != Status.NEEDS_REAUTH
-        CalendarConnection.objects.filter(pk=connection.pk).update(
-            status=Status.NEEDS_REAUTH, last_error=str(error)[:ERROR_MAX_LENGTH]
+        # Only the worker whose update changes the status emails: a sync and a
+        # push refused at the same moment send the mentor one email, not two.
+        marked = (
+            CalendarConnection.objects.filter(pk=connection.pk)
+            .exclude(status=Status.NEEDS_REAUTH)
+            .update(status=Status.NEEDS_REAUTH, last_error=str(error)[:ERROR_MAX_LENGTH])
         )
-        if was_active:
+        if marked:
             transaction.on_commit(lambda: email_reconnect(connection.pk))
     else:
-        CalendarConnection.objects.filter(pk=connection.pk).update(
-            status=Status.ERROR, last_error=str(error)[:ERROR_MAX_LENGTH]
-        )
+        # Only a reconnect clears "needs reconnecting" (set meanwhile by another worker).
+        CalendarConnection.objects.filter(pk=connection.pk).exclude(
+            status=Status.NEEDS_REAUTH
+        ).update(status=Status.ERROR, last_error=str(error)[:ERROR_MAX_LENGTH])
 
 
 def email_reconnect(connection_id) -> None:
@@ -163,7 +167,7 @@ def push_session(session_id) -> int:
     ).exclude(target_calendar="")
     for connection in connections:
         with transaction.atomic():
-            event, _created = CalendarEvent.objects.select_for_update().get_or_create(
+            event, created = CalendarEvent.objects.select_for_update().get_or_create(
                 connection=connection,
                 ical_uid=session.ical_uid,
                 defaults={
@@ -189,6 +193,8 @@ def push_session(session_id) -> int:
                 raise
             except CalendarError as error:
                 _record_error(connection, error)
+                if created:  # nothing was written: reconcile must still find it missing
+                    event.delete()
                 continue
             event.session = session
             event.pushed_sequence = session.ical_sequence
