@@ -75,8 +75,9 @@ def email_reconnect(connection_id) -> None:
                 f"Hi {user.get_short_name()},\n\n"
                 f"Mentorship can no longer read your {connection.get_provider_display()} "
                 f"({connection.account or 'your account'}): the permission was revoked or "
-                "has expired. Until you reconnect it, busy times from that calendar do not "
-                "block your bookable times and new sessions are not added to it.\n\n"
+                "has expired. Until you reconnect it, new events in that calendar do not "
+                "block your bookable times (those read before still do) and new sessions are "
+                "not added to it.\n\n"
                 f"Reconnect it here: {url}\n"
             ),
             from_email=settings.DEFAULT_FROM_EMAIL,

@@ -46,6 +46,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 from django.conf import settings
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 from icalendar import Calendar
 
 from .base import CalendarAuthError, CalendarError, CalendarInfo, CalendarTemporaryError
@@ -356,6 +357,7 @@ def _is_uid_conflict(content: bytes) -> bool:
 class CalDAVClient:
     """One CalDAV account (a ``CalendarConnection`` with provider "caldav")."""
 
+    @sensitive_variables()  # tokens and passwords stay out of error reports
     def __init__(self, connection):
         self.connection = connection
         self.http = requests.Session()
@@ -367,6 +369,7 @@ class CalDAVClient:
 
     # -- HTTP
 
+    @sensitive_variables()  # tokens and passwords stay out of error reports
     def _send(
         self,
         method: str,
@@ -618,6 +621,7 @@ class CalDAVClient:
 # --- Connecting (the service behind the connect form) ---------------------------------
 
 
+@sensitive_variables()  # tokens and passwords stay out of error reports
 def connect_caldav(*, mentor, url: str, username: str, password: str):
     """Check the credentials by discovering the account's calendars, then save
     them on the mentor's one CalDAV connection: created, or updated in place

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from mentorship.cache import profiles_changed
 
@@ -59,6 +60,7 @@ RECONNECT = "Please reconnect Google Calendar on your calendar settings page."
 # --- HTTP helpers ---------------------------------------------------------------------------
 
 
+@sensitive_variables()  # tokens and passwords stay out of error reports
 def _send(http: requests.Session, method: str, url: str, **kwargs) -> requests.Response:
     """One request with a timeout; network trouble becomes a temporary error
     (the exception text is left out: it may quote the request)."""
@@ -163,6 +165,7 @@ def _id_token_email(id_token: str) -> str:
     return email if isinstance(email, str) else ""
 
 
+@sensitive_variables()  # tokens and passwords stay out of error reports
 def _token_request(form: dict[str, str], *, refreshing: bool) -> TokenGrant:
     form = {
         **form,
@@ -215,6 +218,7 @@ def _token_request(form: dict[str, str], *, refreshing: bool) -> TokenGrant:
     )
 
 
+@sensitive_variables()  # tokens and passwords stay out of error reports
 def refresh_access_token(refresh_token: str) -> TokenGrant:
     if not refresh_token:
         raise CalendarAuthError(f"Mentorship has no lasting access to this calendar. {RECONNECT}")
@@ -250,6 +254,7 @@ class GoogleCalendarClient:
 
     # Tokens ---------------------------------------------------------------------------------
 
+    @sensitive_variables()  # tokens and passwords stay out of error reports
     def _access_token(self, *, rejected: str | None = None) -> str:
         """A usable access token. ``rejected`` is one Google just answered 401
         to: it is replaced even if it has not expired yet.
@@ -296,10 +301,12 @@ class GoogleCalendarClient:
 
     # Requests -------------------------------------------------------------------------------
 
+    @sensitive_variables()  # tokens and passwords stay out of error reports
     def _call(self, method: str, path: str, token: str, **kwargs) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         return _send(self.http, method, f"{self.api}{path}", headers=headers, **kwargs)
 
+    @sensitive_variables()  # tokens and passwords stay out of error reports
     def _request(self, method: str, path: str, **kwargs) -> requests.Response:
         """Send with a usable token; after a 401 refresh once and try again.
         Temporary failures raise; other answers are the caller's to read."""
@@ -551,6 +558,7 @@ SCOPE_NAMES = {
 }
 
 
+@sensitive_variables()  # tokens and passwords stay out of error reports
 def connect_google_calendar(*, mentor, code: str, verifier: str):
     """Exchange the authorization code (with the PKCE verifier) and store the
     mentor's Google connection: a reconnect updates the existing row and keeps
@@ -589,6 +597,7 @@ def connect_google_calendar(*, mentor, code: str, verifier: str):
 
 
 @transaction.atomic
+@sensitive_variables()  # tokens and passwords stay out of error reports
 def _store_connection(*, mentor, grant: TokenGrant, account: str):
     from scheduling.models import CalendarConnection
 

@@ -110,7 +110,7 @@ def test_the_mentor_sees_each_connection_with_status_last_sync_and_error(
     assert "Connected" in caldav_card
     # In the mentor's own zone, saying which.
     assert "Last synced 26 November 2026, 13:05 CET." in caldav_card
-    assert "1 calendar counts as busy; sessions are added to one." in caldav_card
+    assert "1 calendar counts as busy; new sessions are added to the one you chose." in caldav_card
     assert f'action="{sync_url(caldav)}"' in caldav_card
     assert f'action="{disconnect_url(caldav)}"' in caldav_card
 
@@ -118,7 +118,7 @@ def test_the_mentor_sees_each_connection_with_status_last_sync_and_error(
     assert 'data-status="needs_reauth"' in google_card
     assert "Needs reconnecting" in google_card
     assert "Not synced yet." in google_card
-    assert "sessions are not added to any" in google_card
+    assert "new ones are not read and sessions are not added until you reconnect" in google_card
     assert REFUSED in google_card
     assert f'action="{sync_url(google)}"' not in google_card  # reconnect first
     assert f'action="{disconnect_url(google)}"' in google_card
