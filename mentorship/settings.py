@@ -326,6 +326,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # Fernet keys for calendar tokens and passwords at rest, newest first
 # (scheduling/crypto.py). Required when DJANGO_DEBUG is off.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# CalDAV servers on loopback over plain http (development and tests only).
+CALDAV_ALLOW_LOCAL_HTTP = env.bool("CALDAV_ALLOW_LOCAL_HTTP", default=False)
 
 # --- Google Calendar ----------------------------------------------------------------------
 # A grant of its own (calendar scopes, offline access) with the same OAuth client
