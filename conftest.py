@@ -297,3 +297,67 @@ def radicale_calendar(radicale, settings):
     CalDAV client reach loopback over plain http (``CALDAV_ALLOW_LOCAL_HTTP``)."""
     settings.CALDAV_ALLOW_LOCAL_HTTP = True
     return radicale.make_calendar("alice", name="Work")
+
+
+# --- Helpers shared by the browser tests and the race tests ------------------------------
+
+
+def new_page(browser, live_server, zone: str = "UTC", **options):
+    """A fresh browser context on the live server in ``zone``; returns (context, page)."""
+    context = browser.new_context(base_url=live_server.url, timezone_id=zone, **options)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return context, page
+
+
+def log_in(page, email: str, password: str | None = None) -> None:
+    """Sign in through the login form (the factories' password by default)."""
+    from playwright.sync_api import expect
+
+    from accounts.tests.factories import PASSWORD
+
+    page.goto("/accounts/login/")
+    page.locator("#id_login").fill(email)
+    page.locator("#id_password").fill(password or PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.locator("#account-menu")).to_be_visible()
+
+
+def shoot(page, name: str) -> None:
+    """A full-page screenshot in test-artifacts/screenshots/<name>.png."""
+    target = ARTIFACTS_DIR / "screenshots" / f"{name}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target), full_page=True)
+
+
+def run_together(calls, *, timeout: float = 60):
+    """Run each callable in its own thread (so on its own database
+    connection), all released at once by a barrier. Returns one
+    ``("ok", result)`` or ``("error", exception)`` per callable, in order;
+    each thread closes its connection when done."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait(timeout=timeout)
+            outcomes[index] = ("ok", call())
+        except BaseException as error:  # noqa: BLE001 (reported to the test)
+            outcomes[index] = ("error", error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=worker, args=(index, call), daemon=True)
+        for index, call in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
+    return outcomes

@@ -11,7 +11,6 @@ serializes them the same way. Either way: one review, every other caller a
 clean ``ReviewRefused``, never a database error.
 """
 
-import threading
 import time as clock
 from decimal import Decimal
 
@@ -19,6 +18,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from accounts.tests.factories import UserFactory
+from conftest import run_together
 from mentorship.models import MentorProfile
 from mentorship.tests.factories import MentorProfileFactory
 from reviews import services
@@ -41,33 +41,6 @@ def slow_check(monkeypatch):
         return found
 
     monkeypatch.setattr(services, "_session_has_review", slow)
-
-
-def run_together(calls):
-    """Each callable in its own thread, released at once; one ``("ok", result)``
-    or ``("error", exception)`` per callable, in order."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=THREAD_TIMEOUT)
-            outcomes[index] = ("ok", call())
-        except BaseException as error:  # noqa: BLE001 (reported to the test)
-            outcomes[index] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=worker, args=(index, call), daemon=True)
-        for index, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=THREAD_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a review thread hung"
-    return outcomes
 
 
 def describe(outcomes) -> str:

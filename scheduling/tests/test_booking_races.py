@@ -10,7 +10,6 @@ The PostgreSQL-only test at the end bypasses the service and shows the
 exclusion constraint ``session_no_overlap_per_mentor`` as the backstop.
 """
 
-import threading
 import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from accounts.tests.factories import UserFactory
+from conftest import run_together
 from mentorship.models import MenteeProfile
 from mentorship.services import become_mentor, update_mentor_profile
 from scheduling import booking
@@ -85,36 +85,6 @@ def slow_check(monkeypatch):
         return slots
 
     monkeypatch.setattr(booking, "available_slots", slow)
-
-
-def run_together(calls):
-    """Run each callable in its own thread, released at once by a barrier.
-
-    Returns one ``("ok", result)`` or ``("error", exception)`` per callable, in
-    order. Each thread closes its own connection when done.
-    """
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=THREAD_TIMEOUT)
-            outcomes[index] = ("ok", call())
-        except BaseException as error:  # noqa: BLE001 (reported to the test)
-            outcomes[index] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=worker, args=(index, call), daemon=True)
-        for index, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=THREAD_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a booking thread hung"
-    return outcomes
 
 
 def booking_call(mentee_user, mentor, session_type, start):

@@ -8,16 +8,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import UserFactory
+from conftest import log_in
 from mentorship.services import become_mentor, update_mentor_profile
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.locator("#account-menu")).to_be_visible()
 
 
 @pytest.mark.browser

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD, UserFactory
-from conftest import ARTIFACTS_DIR, watch_browser_problems
+from accounts.tests.factories import UserFactory
+from conftest import log_in, new_page, shoot, watch_browser_problems
 from mentorship.services import become_mentor, update_mentor_profile
 from scheduling.models import Session
 from scheduling.services import replace_weekly_hours
@@ -18,27 +18,6 @@ from scheduling.services import replace_weekly_hours
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.locator("#account-menu")).to_be_visible()
-
-
-def new_page(browser, live_server, zone: str):
-    context = browser.new_context(base_url=live_server.url, timezone_id=zone)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return context, page
-
-
-def shoot(page, name: str) -> None:
-    target = ARTIFACTS_DIR / "screenshots" / f"{name}.png"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(target), full_page=True)
 
 
 def test_mentee_books_reschedules_and_cancels_and_the_mentor_sees_each_change(

@@ -9,8 +9,8 @@ from django.utils import timezone
 from icalendar import Calendar
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD, UserFactory
-from conftest import ARTIFACTS_DIR, watch_browser_problems
+from accounts.tests.factories import UserFactory
+from conftest import log_in, shoot, watch_browser_problems
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from scheduling.models import CalendarFeed
 from scheduling.tests.factories import SessionFactory
@@ -18,20 +18,6 @@ from scheduling.tests.factories import SessionFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.locator("#account-menu")).to_be_visible()
-
-
-def shoot(page, name: str) -> None:
-    target = ARTIFACTS_DIR / "screenshots" / f"{name}.png"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(target), full_page=True)
 
 
 def test_create_copy_fetch_and_reset_the_feed_link(page, live_server, settings, monkeypatch):

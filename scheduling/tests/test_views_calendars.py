@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD, UserFactory
-from conftest import watch_browser_problems
+from accounts.tests.factories import UserFactory
+from conftest import log_in, watch_browser_problems
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from scheduling import tasks
 from scheduling.models import BusyInterval, CalendarConnection
@@ -287,14 +287,6 @@ def test_the_owner_can_disconnect_which_deletes_the_secrets(owner_client, mentor
 
 
 # --- In a browser ---------------------------------------------------------------------------
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.locator("#account-menu")).to_be_visible()
 
 
 @pytest.mark.browser
