@@ -27,23 +27,30 @@ class TimezoneMiddleware:
 
     Signed-in users: their ``User.timezone``. Anonymous visitors: the ``tz``
     cookie set from the browser, else UTC. ``request.timezone_name`` names it
-    so templates can say which zone a time is in.
+    so templates can say which zone a time is in; ``request.timezone_source``
+    says where it came from.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        name = None
+        name, source = None, "default"
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            name = user.timezone
-        name = name or timezone_from_cookie(request) or "UTC"
+        if user is not None and user.is_authenticated and user.timezone:
+            name, source = user.timezone, "user"
+        if name is None:
+            name = timezone_from_cookie(request)
+            source = "cookie" if name else "default"
+        name = name or "UTC"
         try:
             zone = zoneinfo.ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             name, zone = "UTC", zoneinfo.ZoneInfo("UTC")
         request.timezone_name = name
+        # Where the zone came from: "user", "cookie", or "default" (UTC, the
+        # browser has not told us yet: timezone.js reloads once when it can).
+        request.timezone_source = source
         timezone.activate(zone)
         try:
             return self.get_response(request)

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.tests.factories import UserFactory
 from conftest import ARTIFACTS_DIR, watch_browser_problems
@@ -125,5 +126,40 @@ def test_the_picker_works_without_javascript(browser, live_server, mentor):
         page.get_by_role("link", name="Next week →").click()
         page.wait_for_url(re.compile(r"week=2026-11-30"))
         assert page.locator('time[datetime="2026-11-30T14:00:00Z"]').inner_text() == "19:30"
+    finally:
+        context.close()
+
+
+def test_a_shared_booking_link_opened_first_shows_the_visitors_zone(kolkata_page, mentor):
+    """The very first page a browser asks for is rendered before the server
+    knows its zone (UTC); timezone.js reloads it once in the visitor's zone,
+    so the times offered are never in the wrong one."""
+    page = kolkata_page
+    problems = watch_browser_problems(page)
+
+    page.goto(f"/mentors/{mentor.slug}/book/?week=2026-11-30")
+
+    expect(page.locator("#picker-zone")).to_contain_text("Asia/Kolkata")
+    expect(
+        page.get_by_role("link", name=re.compile(r"^Monday 30 November, 19:30 Asia"))
+    ).to_be_visible()
+    assert page.evaluate("document.documentElement.dataset.timezoneSource") == "cookie"
+    assert problems == []
+
+
+def test_the_reload_happens_once_even_without_cookies(browser, live_server, mentor):
+    """A browser that refuses cookies gets UTC, clearly labelled, and no reload loop."""
+    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Kolkata")
+    try:
+        page = context.new_page()
+        page.add_init_script(
+            "Object.defineProperty(document, 'cookie', {get: () => '', set: () => {}})"
+        )
+        navigations = []
+        page.on("framenavigated", lambda frame: navigations.append(frame.url))
+        page.goto(f"/mentors/{mentor.slug}/book/?week=2026-11-30")
+        page.wait_for_timeout(500)
+        expect(page.locator("#picker-zone")).to_contain_text("UTC")
+        assert len(navigations) == 1
     finally:
         context.close()

@@ -19,6 +19,24 @@
     document.cookie =
       "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax" +
       (window.location.protocol === "https:" ? "; Secure" : "");
+    // A first visit was rendered in UTC (the server had no zone yet): show it
+    // again in the visitor's zone, once, so a shared booking link never offers
+    // times in the wrong zone. Only a first visit (always a GET) gets here.
+    var root = document.documentElement;
+    try {
+      if (
+        root.getAttribute("data-timezone-source") === "default" &&
+        root.getAttribute("data-timezone") !== zone &&
+        document.cookie.indexOf("tz=") !== -1 &&
+        !window.sessionStorage.getItem("tz-reloaded")
+      ) {
+        window.sessionStorage.setItem("tz-reloaded", "1");
+        window.location.reload();
+        return;
+      }
+    } catch (error) {
+      // No sessionStorage (a privacy mode): keep this page; the next one is right.
+    }
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("input[data-browser-timezone]").forEach(function (input) {
