@@ -164,11 +164,16 @@ def test_account_settings_save_and_reject_a_future_birth_date(page, screenshot):
 
 @pytest.mark.browser
 def test_anonymous_visitor_sees_times_in_the_browser_zone(page):
+    responses = []
+    page.on("response", lambda response: responses.append(response.url))
     page.goto("/")
-    # The first response is rendered before the script has set the cookie.
-    expect(footer(page)).to_contain_text("Times are shown in UTC")
+    # The first response is rendered before the script has set the cookie
+    # (UTC); the script stores the zone and shows the page again, once.
+    expect(footer(page)).to_contain_text("Times are shown in Europe/Berlin")
     cookies = {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}
     assert cookies.get("tz") == "Europe%2FBerlin"
+    page_loads = [url for url in responses if url.rstrip("/") == page.url.rstrip("/")]
+    assert len(page_loads) == 2
 
     page.reload()
     expect(footer(page)).to_contain_text("Times are shown in Europe/Berlin")

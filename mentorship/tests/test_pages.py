@@ -35,7 +35,7 @@ def test_base_layout_is_accessible_and_self_hosted(client):
     assert "<header>" in text
     assert '<nav class="navbar' in text
     assert "<footer" in text
-    assert '<html lang="en">' in text
+    assert '<html lang="en"' in text
     assert "/static/vendor/bootstrap/bootstrap.min.css" in text
     assert "/static/vendor/htmx/htmx.min.js" in text
     # Nothing is loaded from another origin.
