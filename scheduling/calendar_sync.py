@@ -186,6 +186,11 @@ def push_session(session_id) -> int:
                         client.delete_event(event.calendar, event_id=event.external_id)
                     event.is_deleted = True
                 else:
+                    if event.calendar != connection.target_calendar:
+                        # The mentor chose another calendar: move the event there.
+                        if not event.is_deleted:
+                            client.delete_event(event.calendar, event_id=event.external_id)
+                        event.calendar = connection.target_calendar
                     event.etag = client.put_event(
                         event.calendar, event_id=event.external_id, session=session
                     )

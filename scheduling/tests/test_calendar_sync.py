@@ -420,6 +420,19 @@ def test_pushing_twice_updates_the_one_event(mentor, connection, fake):
     assert event.etag == '"etag-2"'
 
 
+def test_choosing_another_target_calendar_moves_the_event_there(mentor, connection, fake):
+    session = session_of(mentor)
+    calendar_sync.push_session(session.pk)
+    CalendarConnection.objects.filter(pk=connection.pk).update(target_calendar="personal")
+
+    assert calendar_sync.push_session(session.pk) == 1
+
+    assert fake.deletes == [(WORK, session.ical_uid)]
+    assert list(fake.events) == [("personal", session.ical_uid)]
+    [event] = events_of(session)
+    assert (event.calendar, event.is_deleted) == ("personal", False)
+
+
 def test_a_cancellation_deletes_the_event_once(mentor, connection, fake):
     session = session_of(mentor)
     calendar_sync.push_session(session.pk)
