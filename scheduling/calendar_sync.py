@@ -239,7 +239,11 @@ def stale_sessions(*, now=None, limit: int = 200) -> list:
             if session.status == Session.Status.CANCELLED:
                 behind = event is not None and not event.is_deleted
             else:
-                behind = event is None or event.pushed_sequence < session.ical_sequence
+                behind = (
+                    event is None
+                    or event.pushed_sequence < session.ical_sequence
+                    or event.calendar != connection.target_calendar  # moved to another
+                )
             if behind:
                 stale.append(session.pk)
                 break

@@ -433,6 +433,14 @@ def test_choosing_another_target_calendar_moves_the_event_there(mentor, connecti
     assert (event.calendar, event.is_deleted) == ("personal", False)
 
 
+def test_events_in_a_calendar_no_longer_chosen_are_stale(mentor, connection, fake):
+    session = session_of(mentor)
+    calendar_sync.push_session(session.pk)
+    assert session.pk not in calendar_sync.stale_sessions()
+    CalendarConnection.objects.filter(pk=connection.pk).update(target_calendar="personal")
+    assert session.pk in calendar_sync.stale_sessions()
+
+
 def test_a_cancellation_deletes_the_event_once(mentor, connection, fake):
     session = session_of(mentor)
     calendar_sync.push_session(session.pk)
