@@ -44,8 +44,7 @@ def advance_statuses(*, now: datetime | None = None) -> Advanced:
         completed = Session.objects.filter(
             pk__in=[session.pk for session in ending], status__in=live
         ).update(status=Session.Status.COMPLETED)
-        for session in ending:  # the mentee is asked for a review
-            outbox.notify(session, outbox.Kind.REVIEW_REQUEST)
+        outbox.notify_many(ending, outbox.Kind.REVIEW_REQUEST)  # the mentees review
     started = Session.objects.filter(
         status=Session.Status.UPCOMING, start__lte=now, end__gt=now
     ).update(status=Session.Status.ACTIVE)

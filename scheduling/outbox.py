@@ -62,8 +62,27 @@ def notify(session: Session, kind: str, *, fresh: bool = False) -> None:
     no-op (the ``notification_once`` constraint). ``fresh``: the session was
     created in this transaction, so no row can exist yet and the new rows'
     ids come back from the insert (one query fewer)."""
+    if fresh:
+        ids = [row.pk for row in Notification.objects.bulk_create(_rows([session], kind))]
+        if None not in ids:
+            transaction.on_commit(lambda: enqueue(ids))
+            return
+    notify_many([session], kind)
+
+
+def notify_many(sessions, kind: str) -> None:
+    """``notify`` for several sessions: one insert, one enqueue on commit."""
+    sessions = list(sessions)
+    if not sessions:
+        return
+    Notification.objects.bulk_create(_rows(sessions, kind), ignore_conflicts=True)
+    session_ids = [session.pk for session in sessions]
+    transaction.on_commit(lambda: enqueue_pending(session_ids=session_ids, kind=kind))
+
+
+def _rows(sessions, kind: str) -> list[Notification]:
     now = timezone.now()
-    rows = [
+    return [
         Notification(
             session=session,
             kind=kind,
@@ -71,22 +90,14 @@ def notify(session: Session, kind: str, *, fresh: bool = False) -> None:
             occurrence=occurrence(session),
             next_attempt_at=now,
         )
+        for session in sessions
         for user_id in _recipients(session, kind)
     ]
-    if fresh:
-        ids = [row.pk for row in Notification.objects.bulk_create(rows)]
-        if None not in ids:
-            transaction.on_commit(lambda: enqueue(ids))
-            return
-    else:
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    session_id = session.pk
-    transaction.on_commit(lambda: enqueue_pending(session_id=session_id, kind=kind))
 
 
-def enqueue_pending(*, session_id, kind) -> None:
+def enqueue_pending(*, session_ids, kind) -> None:
     ids = Notification.objects.filter(
-        session_id=session_id, kind=kind, status=Status.PENDING
+        session_id__in=session_ids, kind=kind, status=Status.PENDING
     ).values_list("pk", flat=True)
     enqueue(list(ids))
 
