@@ -134,10 +134,16 @@ def expand(window: Window, range_start: datetime, range_end: datetime) -> list[I
         starts = [local_start]
     occurrences = []
     for local in starts:
-        start = _to_utc(local, zone)
-        if start is None:
-            continue
-        end = _wall_end_to_utc(local + length, zone)
+        if local == local_start:
+            # The first occurrence is the stored instants, as for a one-off:
+            # wall-clock time would move a start in the repeated hour to that
+            # hour's first occurrence.
+            start, end = window.start, window.end
+        else:
+            start = _to_utc(local, zone)
+            if start is None:
+                continue
+            end = _wall_end_to_utc(local + length, zone)
         if end > start and end > range_start and start < range_end:
             occurrences.append((start, end))
     return occurrences

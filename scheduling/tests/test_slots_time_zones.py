@@ -527,3 +527,25 @@ def test_a_slot_starting_exactly_at_the_horizon_is_not_offered():
     )
     # 09:00 and 10:00 start before now + 2 h; 11:00 starts exactly at it.
     assert [slot.start.hour for slot in slots] == [9, 10]
+
+
+def test_a_rule_starting_in_the_repeated_hour_keeps_its_first_instant():
+    """A daily rule whose first start is 01:15 EST on 1 November 2026 (the
+    second 01:15 in New York): that occurrence is the stored instant, not the
+    first 01:15 (EDT) an hour earlier; later days use their own 01:15."""
+    first_start = datetime(2026, 11, 1, 6, 15, tzinfo=UTC)  # 01:15 EST
+    window = Window(
+        "blocked",
+        "America/New_York",
+        first_start,
+        datetime(2026, 11, 1, 7, 0, tzinfo=UTC),  # 02:00 EST
+        "RRULE:FREQ=DAILY",
+    )
+    occurrences = expand(
+        window, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC)
+    )
+    assert occurrences[0] == (first_start, datetime(2026, 11, 1, 7, 0, tzinfo=UTC))
+    assert occurrences[1] == (
+        datetime(2026, 11, 2, 6, 15, tzinfo=UTC),
+        datetime(2026, 11, 2, 7, 0, tzinfo=UTC),
+    )
