@@ -11,3 +11,6 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 # The bare template view, served by benchmarks.urls only (never by the product).
 BARE_PATH = "/__bench__/bare/"
+# Reference POSTs for the booking measurement (benchmarks.views), also bench-only.
+SIGNED_IN_POST_PATH = "/__bench__/signed-in-post/"
+LOCKED_WRITE_PATH = "/__bench__/locked-write/"

@@ -20,7 +20,7 @@ import gc
 import math
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from http.cookies import SimpleCookie
@@ -35,6 +35,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from benchmarks import LOCKED_WRITE_PATH, SIGNED_IN_POST_PATH
 from benchmarks.endpoints import BARE
 from benchmarks.measure import BenchmarkError, InProcessResult, Row
 from benchmarks.stats import percentile, ratio
@@ -340,20 +341,61 @@ def _check(response, item: PlannedBooking) -> str:
     return session_id
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A POST timed beside the bookings to show the floor under them
+    (``benchmarks.views``): signed in, CSRF checked, answered with a redirect."""
+
+    name: str
+    path: str
+
+
+REFERENCES = (
+    Reference("signed-in POST, no work", SIGNED_IN_POST_PATH),
+    Reference("signed-in POST, locked write", LOCKED_WRITE_PATH),
+)
+
+
 @dataclass
 class BookingRun:
     row: Row
     bare: InProcessResult  # the bare view, timed in the same rounds
     mentors: int
     mentees: int
+    references: list[Row] = field(default_factory=list)  # REFERENCES, same rounds
+
+
+def _result(timings: list[float], queries: int) -> InProcessResult:
+    return InProcessResult(
+        requests=len(timings),
+        median_ms=percentile(timings, 50) * 1000,
+        p95_ms=percentile(timings, 95) * 1000,
+        queries=queries,
+    )
+
+
+def _reference_post(client: Client, reference: Reference, credentials: Credentials):
+    client.cookies = credentials.cookies()
+    response = client.post(
+        reference.path,
+        urlencode({"csrfmiddlewaretoken": credentials.csrf_token}),
+        content_type=FORM_CONTENT_TYPE,
+    )
+    if response.status_code != 302:
+        raise BenchmarkError(
+            f"{reference.name} ({reference.path}) answered {response.status_code}, expected 302"
+        )
+    return response
 
 
 def measure_booking_posts(
     *, requests: int, warmup: int, rounds: int = 5, progress=None
 ) -> BookingRun:
     """Time ``requests`` booking POSTs (each a different free slot, each must
-    answer 302), interleaved round by round with as many bare-view requests;
-    then check every session exists. The ratio is to that bare median."""
+    answer 302), interleaved round by round with as many bare-view requests
+    and as many of each reference POST (``REFERENCES``, signed in as a
+    benchmark mentee); then check every session exists. Every ratio is to the
+    bare median of these rounds."""
     if requests < 1:
         raise ValueError("requests must be at least 1")
     total = warmup + requests + QUERY_SAMPLES
@@ -363,6 +405,7 @@ def measure_booking_posts(
     warm, timed, sampled = plan[:warmup], plan[warmup : warmup + requests], plan[-QUERY_SAMPLES:]
     client = Client(enforce_csrf_checks=True)
     bare_client = Client()
+    reference_credentials = credentials[plan[0].mentee_email]
     session_ids: list[str] = []
 
     if progress:
@@ -371,15 +414,20 @@ def measure_booking_posts(
         session_ids.append(_check(_post(client, item, credentials[item.mentee_email]), item))
     for _ in range(warmup):
         bare_client.get(BARE.path)
+        for reference in REFERENCES:
+            _reference_post(client, reference, reference_credentials)
 
     rounds = max(1, min(rounds, requests))
     post_timings: list[float] = []
     bare_timings: list[float] = []
+    reference_timings: dict[Reference, list[float]] = {item: [] for item in REFERENCES}
     position = 0
     for index in range(rounds):
         count = requests // rounds + (1 if index < requests % rounds else 0)
         if progress:
-            progress(f"booking: round {index + 1}/{rounds}, {count} POSTs and bare requests")
+            progress(
+                f"booking: round {index + 1}/{rounds}, {count} POSTs, bare and reference requests"
+            )
         gc.collect()
         for _ in range(count):
             began = time.perf_counter()
@@ -387,6 +435,17 @@ def measure_booking_posts(
             bare_timings.append(time.perf_counter() - began)
             if response.status_code != 200:
                 raise BenchmarkError(f"bare view answered {response.status_code}")
+        for reference, timings in reference_timings.items():
+            client.cookies = reference_credentials.cookies()
+            body = urlencode({"csrfmiddlewaretoken": reference_credentials.csrf_token})
+            for _ in range(count):
+                began = time.perf_counter()
+                response = client.post(reference.path, body, content_type=FORM_CONTENT_TYPE)
+                timings.append(time.perf_counter() - began)
+                if response.status_code != 302:
+                    raise BenchmarkError(
+                        f"{reference.name} answered {response.status_code}, expected 302"
+                    )
         for item in timed[position : position + count]:
             item_credentials = credentials[item.mentee_email]
             client.cookies = item_credentials.cookies()
@@ -403,20 +462,15 @@ def measure_booking_posts(
             response = _post(client, item, credentials[item.mentee_email])
         session_ids.append(_check(response, item))
         queries = max(queries, len(captured.captured_queries))
+    reference_queries = {}
+    for reference in REFERENCES:
+        with CaptureQueriesContext(connection) as captured:
+            _reference_post(client, reference, reference_credentials)
+        reference_queries[reference] = len(captured.captured_queries)
 
     verify_sessions(plan, session_ids)
-    bare = InProcessResult(
-        requests=len(bare_timings),
-        median_ms=percentile(bare_timings, 50) * 1000,
-        p95_ms=percentile(bare_timings, 95) * 1000,
-        queries=0,
-    )
-    result = InProcessResult(
-        requests=len(post_timings),
-        median_ms=percentile(post_timings, 50) * 1000,
-        p95_ms=percentile(post_timings, 95) * 1000,
-        queries=queries,
-    )
+    bare = _result(bare_timings, 0)
+    result = _result(post_timings, queries)
     row = Row(
         name="booking POST",
         path="/mentors/<slug>/book/",
@@ -424,11 +478,24 @@ def measure_booking_posts(
         in_process=result,
         in_process_ratio=ratio(result.median_ms, bare.median_ms),
     )
+    references = []
+    for reference, timings in reference_timings.items():
+        measured = _result(timings, reference_queries[reference])
+        references.append(
+            Row(
+                name=reference.name,
+                path=reference.path,
+                user=plan[0].mentee_email,
+                in_process=measured,
+                in_process_ratio=ratio(measured.median_ms, bare.median_ms),
+            )
+        )
     return BookingRun(
         row=row,
         bare=bare,
         mentors=len({item.mentor_id for item in plan}),
         mentees=len(credentials),
+        references=references,
     )
 
 
@@ -442,4 +509,9 @@ def format_booking(run: BookingRun, target: float = 3.0) -> str:
         f"{run.row.in_process.queries} queries; bare view in the same rounds "
         f"{run.bare.median_ms:.3f} ms: {run.row.in_process_ratio:.2f}x bare "
         f"({verdict} the {target:g}x target); every session checked in the database"
+        + "".join(
+            f"\n  for reference, {reference.name}: {reference.in_process.median_ms:.3f} ms, "
+            f"{reference.in_process.queries} queries, {reference.in_process_ratio:.2f}x bare"
+            for reference in run.references
+        )
     )

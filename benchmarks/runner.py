@@ -319,12 +319,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print()
-    print(format_table([*rows, *([booking.row] if booking else [])]))
+    print(format_table([*rows, *([*booking.references, booking.row] if booking else [])]))
     print()
     print("x bare: times the cost of the bare template view in this run (higher is slower);")
     print("in-process = median / bare median, HTTP = bare req/s / req/s.")
     if booking:
-        print("booking POST: median / median of the bare view timed in the same rounds.")
+        print(
+            "booking POST and the signed-in POSTs: median / median of the bare view timed in "
+            "the same rounds."
+        )
     print()
     print(format_engine(engine))
     if booking:
@@ -358,7 +361,11 @@ def main(argv: list[str] | None = None) -> int:
             },
             "rows": [_without_nan(row.as_dict()) for row in rows],
             "booking": _without_nan(
-                {**booking.row.as_dict(), "bare_in_same_rounds": booking.bare.__dict__}
+                {
+                    **booking.row.as_dict(),
+                    "bare_in_same_rounds": booking.bare.__dict__,
+                    "references": [row.as_dict() for row in booking.references],
+                }
             )
             if booking
             else None,

@@ -47,6 +47,26 @@ def test_booking_posts_each_book_another_free_slot_and_are_checked(bench_urls):
     assert len({(session.mentor_id, session.start) for session in sessions}) == sessions.count()
     assert booking.double_bookings() == 0
     assert "booking POST (302, 4 different free slots" in format_booking(run)
+    # The reference POSTs, timed in the same rounds: nothing booked, their queries counted.
+    assert [reference.name for reference in run.references] == [
+        "signed-in POST, no work",
+        "signed-in POST, locked write",
+    ]
+    no_work, locked_write = run.references
+    assert no_work.in_process.requests == locked_write.in_process.requests == 4
+    assert 0 < no_work.in_process.queries < locked_write.in_process.queries
+    assert locked_write.in_process_ratio > 0
+    assert "for reference, signed-in POST, locked write" in format_booking(run)
+
+
+@pytest.mark.django_db
+def test_reference_posts_need_a_signed_in_user_and_a_csrf_token(bench_urls, client):
+    from benchmarks import LOCKED_WRITE_PATH, SIGNED_IN_POST_PATH
+
+    for path in (SIGNED_IN_POST_PATH, LOCKED_WRITE_PATH):
+        assert client.get(path).status_code == 405
+        assert client.post(path).status_code == 302  # to sign in
+        assert "/accounts/login/" in client.post(path).headers["Location"]
 
 
 @pytest.mark.django_db
