@@ -11,6 +11,7 @@ from io import StringIO
 from pathlib import Path
 
 SETTINGS_MODULE = "benchmarks.settings"
+OLD_RULES_WEEKS = 520  # the slot engine again, with weekly hours set ten years earlier
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -281,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         progress("slot engine")
         engine = measure_engine()
+        # The same mentor with weekly hours set ten years earlier.
+        engine_old_rules = measure_engine(rules_age_weeks=OLD_RULES_WEEKS)
         if not args.skip_http:
             check_schema_current()
             run_http(
@@ -330,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     print()
     print(format_engine(engine))
+    print(format_engine(engine_old_rules))
     if booking:
         print()
         print(format_booking(booking))
@@ -370,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
             if booking
             else None,
             "slot_engine": engine,
+            "slot_engine_old_rules": engine_old_rules,
             "contention": _without_nan(contention.as_dict()) if contention else None,
             "contention_skipped": contention_skipped,
         }

@@ -19,3 +19,10 @@ def test_measure_reports_a_line():
     assert result["slots"] > 100
     assert result["median_ms"] > 0
     assert "slot engine, 4 weeks" in format_result(result)
+
+
+def test_old_rules_give_the_same_slots_and_say_their_age():
+    # Rules begun ten years earlier (same weekdays and hours) offer the same times.
+    assert compute_slots(**scenario(rules_age_weeks=520)) == compute_slots(**scenario())
+    result = measure(runs=3, rules_age_weeks=520)
+    assert "5 weekly rules begun 520 weeks earlier" in format_result(result)

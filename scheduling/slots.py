@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrulestr
+from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rruleset, rrulestr
 
 ALLOWED_FREQUENCIES = {DAILY, WEEKLY, MONTHLY, YEARLY}
 MAX_RECURRENCE_LENGTH = 2000
@@ -97,6 +97,53 @@ def parse_recurrence(text: str, dtstart: datetime = datetime(2000, 1, 1)):  # no
     return rules
 
 
+# dateutil walks a rule from its first occurrence, so expanding a rule that
+# started years ago costs years of occurrences. Daily and weekly rules repeat
+# with a fixed period of local time; such a rule restarted a whole number of
+# periods later gives the same occurrences from there on.
+FIXED_PERIODS = {DAILY: timedelta(days=1), WEEKLY: timedelta(weeks=1)}
+# Restart points are multiples of this many periods (times the rule's
+# interval), so that the restarted rules are shared between nearby ranges.
+RESTART_STEP = 8
+
+
+def starting_near(rules, dtstart: datetime, lower: datetime):
+    """``rules`` (from ``parse_recurrence(text, dtstart)``), restarted at or
+    before ``lower`` where that gives the same occurrences from ``lower`` on.
+
+    Only daily and weekly rules without COUNT are restarted (COUNT counts from
+    the first occurrence; a month or a year is no fixed length). A restart is a
+    whole number of intervals later in local wall-clock time, so the weekday,
+    the time of day and the weeks counted from WKST stay the same; UNTIL,
+    RDATE and EXDATE are absolute and kept.
+    """
+    restarts = []
+    for rule in (*rules._rrule, *rules._exrule):
+        period = FIXED_PERIODS.get(rule._freq)
+        if period is None or rule._count is not None:
+            return rules
+        step = period * rule._interval * RESTART_STEP
+        restarts.append(dtstart + step * ((lower - dtstart) // step))
+    if not restarts or max(restarts) <= dtstart:
+        return rules
+    return _restarted(rules, tuple(restarts))
+
+
+@lru_cache(maxsize=4096)
+def _restarted(rules, restarts: tuple[datetime, ...]):
+    restarted = rruleset()
+    count = len(rules._rrule)
+    for rule, start in zip(rules._rrule, restarts[:count], strict=True):
+        restarted.rrule(rule.replace(dtstart=start))
+    for rule, start in zip(rules._exrule, restarts[count:], strict=True):
+        restarted.exrule(rule.replace(dtstart=start))
+    for moment in rules._rdate:
+        restarted.rdate(moment)
+    for moment in rules._exdate:
+        restarted.exdate(moment)
+    return restarted
+
+
 def _to_utc(local: datetime, zone: ZoneInfo) -> datetime | None:
     """``local`` wall-clock time in ``zone`` as UTC; None if it does not exist.
 
@@ -129,7 +176,8 @@ def expand(window: Window, range_start: datetime, range_end: datetime) -> list[I
         # A day of margin each side: zone offsets are under a day.
         lower = range_start.astimezone(zone).replace(tzinfo=None) - length - timedelta(days=1)
         upper = range_end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
-        starts = parse_recurrence(window.recurrence, local_start).between(lower, upper, inc=True)
+        rules = starting_near(parse_recurrence(window.recurrence, local_start), local_start, lower)
+        starts = rules.between(lower, upper, inc=True)
     else:
         starts = [local_start]
     occurrences = []
