@@ -221,17 +221,24 @@ def _available_runs(windows: Sequence[Window], range_start: datetime, range_end:
     Slots are laid from a run's start; a run cut at ``range_start`` would lay
     them on a grid that depends on the range asked for.
     """
-    lookback = timedelta(days=1)
+    lower = range_start - timedelta(days=1)
+    stepped = False
     while True:
-        lower = range_start - lookback
         runs = merge(
             occurrence for window in windows for occurrence in expand(window, lower, range_end)
         )
         # A run starting after ``lower`` is whole: an occurrence touching it ends
         # after ``lower`` and so was expanded and merged into it.
-        if not runs or runs[0][0] > lower or lookback >= MAX_RUN_LOOKBACK:
+        if not runs or runs[0][0] > lower or range_start - lower >= MAX_RUN_LOOKBACK:
             return runs
-        lookback *= 2
+        # The first run began before ``lower``: an occurrence ending between
+        # its start and ``lower`` may join it. Look back to just before its
+        # start (usually the end of the search: hours with a gap before them);
+        # after that, at least twice as far each time, so that round-the-clock
+        # hours (one long run) take a few steps, not one per day.
+        before_run = runs[0][0] - timedelta(microseconds=1)
+        lower = min(before_run, range_start - 2 * (range_start - lower)) if stepped else before_run
+        stepped = True
 
 
 # --- The engine ---------------------------------------------------------------------------
@@ -319,14 +326,16 @@ def compute_slots(
 
 # --- Loading from the database -------------------------------------------------------------
 
+BUSY = "busy"  # a busy interval's status in available_slots' query (no session status)
+
 
 def available_slots(
     mentor, session_type, start: datetime, end: datetime, *, now=None, ignoring=None
 ) -> list[Slot]:
     """``mentor``'s bookable slots for ``session_type`` starting in [start, end).
 
-    Three queries whatever the range or the number of rules, sessions and busy
-    intervals: availability rows, sessions, busy intervals. ``mentor.user``
+    Two queries whatever the range or the number of rules, sessions and busy
+    intervals: availability rows, then sessions and busy intervals together. ``mentor.user``
     should be loaded with the mentor (``select_related("user")``).
 
     The mentor's time is taken by their sessions as mentor and also by those
@@ -334,8 +343,10 @@ def available_slots(
     of a session to leave out: the one being rescheduled, whose time is free
     to move into.
     """
-    from django.db.models import Q
+    from django.db.models import CharField, F, Q, Value
     from django.utils import timezone as django_timezone
+
+    from mentorship.models import MenteeProfile
 
     from .models import Availability, BusyInterval, Session
 
@@ -357,32 +368,40 @@ def available_slots(
     ]
     # Sessions that matter: those near the range (for overlaps and buffers) and
     # those on the same local days (for the daily cap): two days of margin.
+    # Busy intervals: those within a session and a buffer of the range. One
+    # query for both (UNION ALL); a busy row's status is BUSY.
     margin = timedelta(days=2)
-    sessions_per_day: Counter = Counter()
-    blocking = []
-    mentor_zone = ZoneInfo(mentor.user.timezone)
     sessions = (
         Session.objects.filter(
-            Q(mentor=mentor) | Q(mentee__user_id=mentor.user_id),
+            Q(mentor=mentor)
+            | Q(mentee__in=MenteeProfile.objects.filter(user_id=mentor.user_id).values("pk")),
             start__lt=end + margin,
             end__gt=start - margin,
         )
         .exclude(status=Session.Status.CANCELLED)
-        .values_list("start", "end", "status", "mentor_id")
+        .annotate(kind=F("status"), owner=F("mentor_id"))
     )
     if ignoring is not None:
         sessions = sessions.exclude(pk=ignoring)
-    for session_start, session_end, status, mentor_id in sessions:
-        if mentor_id == mentor.pk:  # the daily cap counts sessions given, not taken
-            sessions_per_day[session_start.astimezone(mentor_zone).date()] += 1
-        if status in (Session.Status.UPCOMING, Session.Status.ACTIVE):
-            blocking.append((session_start, session_end))
-    buffer = rules.buffer + duration
-    busy = list(
-        BusyInterval.objects.filter(
-            mentor=mentor, start__lt=end + buffer, end__gt=start - buffer
-        ).values_list("start", "end")
-    )
+    reach = rules.buffer + duration
+    busy_rows = BusyInterval.objects.filter(
+        mentor=mentor, start__lt=end + reach, end__gt=start - reach
+    ).annotate(kind=Value(BUSY, output_field=CharField()), owner=F("mentor_id"))
+    columns = ("start", "end", "kind", "owner")
+    sessions_per_day: Counter = Counter()
+    blocking, busy = [], []
+    mentor_zone = ZoneInfo(mentor.user.timezone)
+    rows = sessions.order_by().values_list(*columns)
+    for row_start, row_end, kind, owner in rows.union(
+        busy_rows.order_by().values_list(*columns), all=True
+    ):
+        if kind == BUSY:
+            busy.append((row_start, row_end))
+            continue
+        if owner == mentor.pk:  # the daily cap counts sessions given, not taken
+            sessions_per_day[row_start.astimezone(mentor_zone).date()] += 1
+        if kind in (Session.Status.UPCOMING, Session.Status.ACTIVE):
+            blocking.append((row_start, row_end))
     return compute_slots(
         windows=windows,
         sessions=blocking,

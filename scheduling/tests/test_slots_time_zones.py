@@ -508,6 +508,35 @@ def test_the_grid_does_not_depend_on_the_range_asked_for(range_start, expected):
     assert starts(slots) == expected
 
 
+def test_a_range_inside_daily_hours_takes_the_grid_from_the_run_that_touches_them():
+    """Daily 00:00-08:00 and 08:00-20:00 touch: one run from midnight, so
+    50-minute slots asked for from 14:00 lie on the grid from 00:00 (13:20,
+    14:10...), not from 08:00 (13:50...)."""
+    night = Window("available", "UTC", utc(2026, 5, 1), utc(2026, 5, 1, 8), "RRULE:FREQ=DAILY")
+    day = Window("available", "UTC", utc(2026, 5, 1, 8), utc(2026, 5, 1, 20), "RRULE:FREQ=DAILY")
+
+    slots = slots_for([night, day], utc(2026, 6, 1, 14), utc(2026, 6, 1, 16), duration=50)
+
+    assert starts(slots) == [
+        utc(2026, 6, 1, 14, 10),
+        utc(2026, 6, 1, 15, 0),
+        utc(2026, 6, 1, 15, 50),
+    ]
+
+
+def test_round_the_clock_hours_take_the_grid_from_their_first_day():
+    """A daily 24-hour window is one run from its first day (4 days earlier
+    here): 50-minute slots continue that grid, which shifts by 10 minutes a
+    day (1440 = 28 x 50 + 40)."""
+    always = Window("available", "UTC", utc(2026, 5, 28), utc(2026, 5, 29), "RRULE:FREQ=DAILY")
+
+    slots = slots_for([always], utc(2026, 6, 1, 12), utc(2026, 6, 1, 14), duration=50)
+
+    # 4 days after 00:00 on 28 May is 5760 minutes = 115 x 50 + 10: 00:40 on
+    # 1 June is on the grid, and so are 12:20 and 13:10.
+    assert starts(slots) == [utc(2026, 6, 1, 12, 20), utc(2026, 6, 1, 13, 10)]
+
+
 def test_a_slot_starting_exactly_at_the_horizon_is_not_offered():
     from datetime import UTC, datetime, timedelta
 
