@@ -142,17 +142,20 @@ def directory_page(query: DirectoryQuery) -> Page:
     return page
 
 
-def mentor_for_page(*, slug: str, viewer) -> MentorProfile:
+def mentor_for_page(*, slug: str, viewer, version: int | None = None) -> MentorProfile:
     """The mentor at ``/mentors/<slug>/`` as ``viewer`` may see it, or 404.
 
     Anonymous visitors all share one scope (mentors accepting bookings), so
-    that fetch is cached under the profiles version; signed-in viewers (who
-    may be the owner or staff) always query.
+    that fetch is cached under the profiles version (``version`` when the
+    caller has read it already); signed-in viewers (who may be the owner or
+    staff) always query.
     """
     scoped = MentorProfile.objects.visible_to(viewer).select_related("user")
     if viewer.is_authenticated:
         return get_object_or_404(scoped, slug=slug)
-    key = f"mentorship:public-mentor:{profiles_version()}:{slug}"
+    if version is None:
+        version = profiles_version()
+    key = f"mentorship:public-mentor:{version}:{slug}"
     mentor = cache.get(key)
     if mentor is None:
         mentor = get_object_or_404(scoped, slug=slug)

@@ -16,7 +16,7 @@ from reviews.views import mentor_reviews_context
 from scheduling.selectors import next_available_times
 
 from . import selectors, services
-from .cache import profiles_version
+from .cache import profiles_version, versions
 from .forms import MenteeProfileForm, MentorProfileForm, social_link_formset
 from .models import MenteeProfile, MentorProfile
 
@@ -53,9 +53,16 @@ def directory(request):
 def mentor_detail(request, slug):
     """The public mentor page. Mentors not taking bookings are visible only to
     themselves and staff; anyone else gets 404."""
-    mentor = selectors.mentor_for_page(slug=slug, viewer=request.user)
+    # Both counters in one round trip: the fragments are keyed by the profiles
+    # version, the next times by both.
+    cache_versions = versions()
+    mentor = selectors.mentor_for_page(
+        slug=slug, viewer=request.user, version=cache_versions.profiles
+    )
     session_type, next_times = (
-        next_available_times(mentor) if mentor.is_accepting_bookings else (None, [])
+        next_available_times(mentor, cache_versions=cache_versions)
+        if mentor.is_accepting_bookings
+        else (None, [])
     )
     # Tags, links and reviews are read inside their cached fragments, only
     # when those are missing.
@@ -65,7 +72,7 @@ def mentor_detail(request, slug):
         {
             "mentor": mentor,
             "is_owner": mentor.user_id == request.user.pk,
-            "profiles_version": profiles_version(),
+            "profiles_version": cache_versions.profiles,
             "session_type": session_type,
             "next_times": next_times,
             **mentor_reviews_context(mentor=mentor, page=1, on_reviews_page=False),

@@ -1,14 +1,16 @@
 """Booking a session: the one way a ``Session`` row comes to exist.
 
 ``book_session`` runs in one transaction: it locks the mentor's profile row
-(so bookings of one mentor queue up), re-checks the requested start with the
-slot engine, refuses the mentee's own overlapping sessions (after locking the
-mentee's profile row, so one mentee racing two mentors books at most one) and
-creates the session with its meeting link. On SQLite the ``BEGIN IMMEDIATE``
-write transaction serializes the same way; on PostgreSQL the exclusion
-constraint ``session_no_overlap_per_mentor`` is the backstop. Whatever the
-cause of a conflict (a lost race, the constraint, a deadlock, SQLite busy),
-the caller gets ``SlotTaken``, never a database error.
+(so bookings of one mentor queue up) in one query that also reads whether the
+session type is still offered and the mentee's email address confirmed,
+re-checks the requested start with the slot engine, refuses the mentee's own
+overlapping sessions (after locking the mentee's profile row, so one mentee
+racing two mentors books at most one) and creates the session with its
+meeting link. On SQLite the ``BEGIN IMMEDIATE`` write transaction serializes
+the same way; on PostgreSQL the exclusion constraint
+``session_no_overlap_per_mentor`` is the backstop. Whatever the cause of a
+conflict (a lost race, the constraint, a deadlock, SQLite busy), the caller
+gets ``SlotTaken``, never a database error.
 """
 
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
-from mentorship.cache import profiles_changed
+from mentorship.cache import times_changed
 from mentorship.models import MenteeProfile, MentorProfile
 
 from . import calendar_sync, outbox
@@ -44,12 +46,17 @@ class SlotTaken(BookingRefused):
 
 
 def _check_mentee_may_book(user: User, mentor: MentorProfile) -> None:
+    """The checks that need no query. Whether the email address is confirmed is
+    read with the mentor's lock (``_lock_mentor(check_email=True)``)."""
     if not user.is_authenticated or not user.is_active:
         raise BookingRefused("Please sign in to book a session.")
     if mentor.user_id == user.pk:
         raise BookingRefused("You cannot book a session with yourself.")
-    if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
-        raise BookingRefused("Please confirm your email address before booking.")
+
+
+def _has_verified_email(user: User) -> Exists:
+    """Whether ``user``'s own address (any case) is confirmed with allauth."""
+    return Exists(EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True))
 
 
 def _locked_mentee(user: User) -> MenteeProfile:
@@ -64,28 +71,33 @@ class LockedMentor:
     mentor: MentorProfile
     own_mentor_id: object  # the booking user's own mentor profile, if any
     offers_type: bool  # the session type asked for is still on offer
+    email_verified: bool | None  # the booking user's address is confirmed (None: not asked)
 
 
-def _lock_mentor(mentor_pk, mentee_user: User, session_type_pk=None) -> LockedMentor:
+def _lock_mentor(
+    mentor_pk, mentee_user: User, session_type_pk=None, *, check_email: bool = False
+) -> LockedMentor:
     """Lock the mentor's row, and the mentee's own mentor row if they have one.
 
     Every booking of a mentor waits on that mentor's row. A mentee who is also
     a mentor locks their own row too, so nobody books them as a mentor while
     they book a session as a mentee. Rows are locked in primary-key order, so
     two such people booking each other wait instead of deadlocking. One query,
-    which also re-reads under the lock whether ``session_type_pk`` is offered.
+    which also re-reads under the lock whether ``session_type_pk`` is offered
+    and, with ``check_email``, whether the user's email address is confirmed.
     """
+    checks = {
+        "offers_type": Exists(
+            SessionType.objects.filter(pk=session_type_pk, mentor=OuterRef("pk"), is_active=True)
+        )
+    }
+    if check_email:
+        checks["email_verified"] = _has_verified_email(mentee_user)
     rows = (
         MentorProfile.objects.select_for_update(of=("self",))
         .select_related("user")
         .filter(Q(pk=mentor_pk) | Q(user=mentee_user))
-        .annotate(
-            offers_type=Exists(
-                SessionType.objects.filter(
-                    pk=session_type_pk, mentor=OuterRef("pk"), is_active=True
-                )
-            )
-        )
+        .annotate(**checks)
         .order_by("pk")
     )
     mentor, own_mentor_id = None, None
@@ -96,7 +108,9 @@ def _lock_mentor(mentor_pk, mentee_user: User, session_type_pk=None) -> LockedMe
             own_mentor_id = row.pk
     if mentor is None:
         raise BookingRefused("This mentor is not taking bookings right now.")
-    return LockedMentor(mentor, own_mentor_id, mentor.offers_type)
+    return LockedMentor(
+        mentor, own_mentor_id, mentor.offers_type, getattr(mentor, "email_verified", None)
+    )
 
 
 def _check_offered(mentor: MentorProfile, duration_minutes: int, start, now, ignoring=None):
@@ -193,7 +207,9 @@ def book_session(
 
 
 def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
-    locked = _lock_mentor(mentor.pk, mentee_user, session_type.pk)
+    locked = _lock_mentor(mentor.pk, mentee_user, session_type.pk, check_email=True)
+    if not locked.email_verified:
+        raise BookingRefused("Please confirm your email address before booking.")
     locked_mentor = locked.mentor
     if not locked_mentor.is_accepting_bookings:
         raise BookingRefused("This mentor is not taking bookings right now.")
@@ -225,7 +241,7 @@ def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
     session.save(force_insert=True)
     outbox.notify(session, outbox.Kind.CONFIRMATION, fresh=True)
     calendar_sync.push_on_commit(session)
-    profiles_changed()  # the time is no longer offered
+    times_changed()  # the time is no longer offered
     return session
 
 
@@ -301,7 +317,7 @@ def _reschedule(session, by, start, now) -> Session:
     # with that UID would remove the moved event from calendars.
     outbox.notify(moved, outbox.Kind.RESCHEDULE, fresh=True)
     calendar_sync.push_on_commit(moved)
-    profiles_changed()  # one time freed, another taken
+    times_changed()  # one time freed, another taken
     return moved
 
 
@@ -344,5 +360,5 @@ def cancel_session(*, session: Session, by: User, reason: str = "", now=None) ->
         locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancellation_reason"])
         outbox.notify(locked, outbox.Kind.CANCELLATION)
         calendar_sync.push_on_commit(locked)
-        profiles_changed()  # the time is offered again
+        times_changed()  # the time is offered again
     return locked

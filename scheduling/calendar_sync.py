@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from mentorship.cache import profiles_changed
+from mentorship.cache import times_changed
 
 from .calendars import (
     CalendarAuthError,
@@ -136,7 +136,7 @@ def sync_connection(connection_id, *, now=None) -> int:
         CalendarConnection.objects.filter(pk=connection.pk).update(
             last_synced_at=now, last_error="", status=Status.ACTIVE
         )
-        profiles_changed()  # the bookable times may have changed
+        times_changed()  # the bookable times may have changed
     return len(rows)
 
 
@@ -258,7 +258,7 @@ def disconnect(*, connection: CalendarConnection) -> None:
     their ids and updates them instead of adding new ones."""
     with transaction.atomic():
         connection.delete()
-        profiles_changed()
+        times_changed()  # its busy times no longer hold
 
 
 def push_on_commit(session: Session) -> None:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from mentorship.cache import profiles_changed
+from mentorship.cache import times_changed
 
 from . import outbox
 from .booking import BookingRefused
@@ -83,5 +83,5 @@ def mark_no_show(*, session: Session, by: User, now: datetime | None = None) -> 
         locked.status = Session.Status.NO_SHOW
         locked.no_show_marked_at = now
         locked.save(update_fields=["status", "no_show_marked_at"])
-        profiles_changed()  # the rest of its time is no longer held
+        times_changed()  # the rest of its time is no longer held
     return locked

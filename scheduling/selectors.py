@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.utils import timezone
 
-from mentorship.cache import profiles_version
+from mentorship.cache import Versions, versions
 
 from .models import SessionType
 from .slots import Slot, available_slots
@@ -14,15 +14,19 @@ NEXT_TIMES_DAYS = 14
 NEXT_TIMES_SECONDS = 60
 
 
-def next_available_times(mentor, *, limit: int = 6) -> tuple[SessionType | None, list[Slot]]:
+def next_available_times(
+    mentor, *, limit: int = 6, cache_versions: Versions | None = None
+) -> tuple[SessionType | None, list[Slot]]:
     """The first bookable times of the mentor's first active session type in
     the next 14 days, for the mentor page.
 
-    Cached for a minute under the profiles version: slots move with the clock
-    (minimum notice), so the key also carries the current minute.
+    Cached for a minute under the profiles and times versions (pass
+    ``cache_versions`` when the caller has read them already): slots move with
+    the clock (minimum notice), so the key also carries the current minute.
     """
     now = timezone.now().replace(second=0, microsecond=0)
-    key = f"scheduling:next-times:{mentor.pk}:{profiles_version()}:{now.isoformat()}"
+    version = (cache_versions or versions()).times_key
+    key = f"scheduling:next-times:{mentor.pk}:{version}:{now.isoformat()}"
     cached = cache.get(key)
     if cached is not None:
         return cached

@@ -10,6 +10,12 @@ Availability the editor writes (all in the mentor's wall-clock time):
   weekday, lets an override survive weekly hours that change weekday later;
   an EXDATE that matches no occurrence excludes nothing;
 - time off: one-off ``blocked`` rows.
+
+These writes change only which times are bookable, so they mark only the
+cached times stale (``times_changed``): no directory or mentor-page fragment
+shows availability. The booking rules (buffer, notice, horizon) are profile
+fields, saved by ``mentorship.services.update_mentor_profile``, which marks
+everything stale.
 """
 
 import re
@@ -23,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone as django_timezone
 
 from accounts.validators import validate_timezone
-from mentorship.cache import profiles_changed
+from mentorship.cache import times_changed
 from mentorship.models import MentorProfile
 
 from .models import Availability, SessionType
@@ -171,7 +177,7 @@ def replace_weekly_hours(
                 raise
             rows.append(row)
     created = Availability.objects.bulk_create(rows)
-    profiles_changed()
+    times_changed()
     return created
 
 
@@ -293,7 +299,7 @@ def set_date_override(
         row.full_clean(exclude=["mentor"])
         new_rows.append(row)
     Availability.objects.bulk_create(new_rows)
-    profiles_changed()
+    times_changed()
     return DateOverride(day=day, ranges=tuple(ordered))
 
 
@@ -302,7 +308,7 @@ def remove_date_override(*, mentor: MentorProfile, day: date) -> bool:
     """Give ``day`` its weekly hours back. False if it had no override."""
     weekly = list(_weekly_rows(mentor).select_for_update())
     removed = _clear_override(mentor, day, weekly)
-    profiles_changed()
+    times_changed()
     return removed
 
 
@@ -328,7 +334,7 @@ def add_time_off(*, mentor: MentorProfile, start: datetime, end: datetime) -> Av
     )
     row.full_clean(exclude=["mentor"])
     row.save()
-    profiles_changed()
+    times_changed()
     return row
 
 
@@ -338,5 +344,5 @@ def remove_time_off(*, mentor: MentorProfile, time_off_id: int) -> bool:
     deleted, _ = Availability.objects.filter(
         mentor=mentor, kind=Availability.Kind.BLOCKED, pk=time_off_id
     ).delete()
-    profiles_changed()
+    times_changed()
     return bool(deleted)

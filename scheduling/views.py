@@ -9,7 +9,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from accounts.validators import known_timezones
-from mentorship.cache import profiles_version
+from mentorship.cache import versions
 from mentorship.models import MentorProfile
 
 from .models import SessionType
@@ -68,10 +68,11 @@ def slots_json(request, slug):
     ``tz`` (``to`` inclusive, at most 62 days); every bad parameter is a 400
     with ``{"error": …}``.
     """
-    # The answer depends on the data (profiles version) and the clock (minimum
-    # notice): cache it for the current minute under the version.
+    # The answer depends on the data (profiles and times versions) and the
+    # clock (minimum notice): cache it for the current minute under both.
     minute = django_timezone.now().strftime("%Y%m%d%H%M")
-    key = f"scheduling:slots:{slug}:{profiles_version()}:{minute}:{request.GET.urlencode()}"
+    version = versions().times_key
+    key = f"scheduling:slots:{slug}:{version}:{minute}:{request.GET.urlencode()}"
     cached = cache.get(key)
     if cached is not None:
         status, payload = cached

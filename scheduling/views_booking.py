@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.validators import timezone_names
-from mentorship.cache import profiles_version
+from mentorship.cache import Versions, versions
 from mentorship.models import MentorProfile
 
 from . import session_types as services
@@ -176,7 +176,7 @@ def next_available_slot(
     """The first slot starting at or after ``after``, up to the booking horizon.
 
     Searches in chunks of at most 62 days (the slot engine's range, as in the
-    JSON endpoint), so it costs three queries per chunk: at most six chunks for
+    JSON endpoint), so it costs two queries per chunk: at most six chunks for
     the longest horizon (365 days), whatever the number of rules or slots.
     """
     horizon_end = now + timedelta(days=mentor.booking_horizon_days)
@@ -200,13 +200,16 @@ def _utc_offset_label(zone, day: date) -> str:
     return f"UTC{offset[:3]}:{offset[3:]}"
 
 
-def _listed_mentor_with_types(slug: str) -> tuple[MentorProfile, list[SessionType]]:
+def _listed_mentor_with_types(
+    slug: str, profiles_version: int
+) -> tuple[MentorProfile, list[SessionType]]:
     """The listed mentor at ``slug`` and their offered session types, or 404.
 
     The picker is public, so this scope is the same for every visitor: it is
-    cached under the profiles version (session-type and profile changes bump it).
+    cached under the profiles version alone (session-type and profile changes
+    bump it; bookings do not, so a booking keeps it warm).
     """
-    key = f"scheduling:picker-mentor:{profiles_version()}:{slug}"
+    key = f"scheduling:picker-mentor:{profiles_version}:{slug}"
     found = cache.get(key)
     if found is None:
         mentor = get_object_or_404(MentorProfile.objects.listed().select_related("user"), slug=slug)
@@ -302,14 +305,15 @@ def book(request, slug):
     otherwise. Bad parameters fall back to defaults with a notice. htmx
     requests get only the days partial.
 
-    Queries: the mentor, the session types, three for the week's slots (and
-    three per 62-day chunk searched for the next free date when the week is
+    Queries: the mentor, the session types, two for the week's slots (and
+    two per 62-day chunk searched for the next free date when the week is
     empty), whatever the number of availability rules or slots.
     """
-    mentor, offered = _listed_mentor_with_types(slug)
+    cache_versions = versions()  # both counters in one round trip
+    mentor, offered = _listed_mentor_with_types(slug, cache_versions.profiles)
     if request.method == "POST":
         return _book_post(request, mentor, offered)
-    return render_picker(request, mentor, offered, request.GET)
+    return render_picker(request, mentor, offered, request.GET, cache_versions=cache_versions)
 
 
 def parse_start(text: str) -> datetime | None:
@@ -366,7 +370,16 @@ def _book_post(request, mentor: MentorProfile, offered: list[SessionType]):
     return redirect("scheduling:session_detail", session_id=session.pk)
 
 
-def render_picker(request, mentor, offered, params, *, status: int = 200, mode=None):
+def render_picker(
+    request,
+    mentor,
+    offered,
+    params,
+    *,
+    status: int = 200,
+    mode=None,
+    cache_versions: Versions | None = None,
+):
     now = django_timezone.now().astimezone(UTC)
     query = PickerQuery.from_params(
         params,
@@ -375,13 +388,16 @@ def render_picker(request, mentor, offered, params, *, status: int = 200, mode=N
         now=now,
         horizon_days=mentor.booking_horizon_days,
     )
-    # The week's times depend on the data (profiles version), the clock (the
-    # minute) and the query; without a chosen time (whose booking form carries
-    # a CSRF token) they are the same for every visitor: cache them.
+    # The week's times depend on the data (profiles and times versions), the
+    # clock (the minute) and the query; without a chosen time (whose booking
+    # form carries a CSRF token) they are the same for every visitor: cache them.
     mode = mode or PickerMode(url=_book_url(mentor))
     cacheable = query.chosen_start is None and not query.notices and not mode.is_reschedule
-    key = f"scheduling:picker:{mentor.pk}:{profiles_version()}:{now:%Y%m%d%H%M}:{query.as_params()}"
-    days_html = cache.get(key) if cacheable else None
+    days_html, key = None, None
+    if cacheable:
+        version = (cache_versions or versions()).times_key
+        key = f"scheduling:picker:{mentor.pk}:{version}:{now:%Y%m%d%H%M}:{query.as_params()}"
+        days_html = cache.get(key)
     context = {"mentor": mentor, "query": query, "book_url": mode.url, "mode": mode}
     if days_html is None:
         days_context = _picker_context(request, mentor, query, now, mode)

@@ -33,7 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from mentorship.cache import profiles_changed
+from mentorship.cache import times_changed
 
 from .base import CalendarAuthError, CalendarError, CalendarInfo, CalendarTemporaryError
 
@@ -615,7 +615,7 @@ def _store_connection(*, mentor, grant: TokenGrant, account: str):
         connection.target_calendar = ""
         connection.events.all().delete()
         connection.busy_intervals.all().delete()
-        profiles_changed()
+        times_changed()  # their busy times no longer hold
     refresh_token = grant.refresh_token or connection.refresh_token
     if not refresh_token:
         raise ConnectRefused(

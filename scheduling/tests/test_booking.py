@@ -11,7 +11,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from mentorship.models import MenteeProfile, MentorProfile
@@ -249,6 +252,57 @@ def test_an_unverified_email_is_refused(mentor, intro):
         session_type=intro,
         start=TUESDAY_9,
     )
+
+
+def test_the_confirmed_address_may_differ_in_case(mentor, intro):
+    mentee_user = UserFactory(verified=False, email="kiran@example.com")
+    EmailAddress.objects.create(
+        user=mentee_user, email="Kiran@Example.com", verified=True, primary=True
+    )
+    assert book(mentee_user, mentor, intro, TUESDAY_9).pk
+
+
+def test_only_the_users_own_address_counts(mentor, intro):
+    # Another confirmed address of theirs does not confirm the one they sign in with.
+    mentee_user = UserFactory(verified=False)
+    EmailAddress.objects.create(user=mentee_user, email=mentee_user.email, verified=False)
+    EmailAddress.objects.create(user=mentee_user, email="other@example.com", verified=True)
+    assert_refused(
+        "confirm your email",
+        mentee_user=mentee_user,
+        mentor=mentor,
+        session_type=intro,
+        start=TUESDAY_9,
+    )
+
+
+def test_an_unverified_mentor_booking_another_is_refused(mentor, intro):
+    # Their own mentor row is locked (and read) in the same query: still refused.
+    other = make_mentor()
+    EmailAddress.objects.filter(user=other.user).update(verified=False)
+    assert_refused(
+        "confirm your email",
+        mentee_user=other.user,
+        mentor=mentor,
+        session_type=intro,
+        start=TUESDAY_9,
+    )
+
+
+def test_the_email_check_is_read_with_the_mentors_lock(mentor, intro):
+    # No query of its own: it is an EXISTS in the query that locks the mentor.
+    mentee_user = UserFactory(verified=False)
+    with (
+        CaptureQueriesContext(connection) as captured,
+        pytest.raises(BookingRefused, match="confirm your email"),
+    ):
+        book(mentee_user, mentor, intro, TUESDAY_9)
+    [lock] = [
+        query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]
+    ]
+    assert "account_emailaddress" in lock and "mentorship_mentorprofile" in lock
+    assert not Session.objects.exists()
+    assert not MenteeProfile.objects.filter(user=mentee_user).exists()
 
 
 def test_an_inactive_user_is_refused(mentor, intro):

@@ -21,7 +21,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from accounts.tests.factories import UserFactory
-from mentorship.cache import profiles_version
+from mentorship.cache import versions
 from mentorship.tests.factories import MentorProfileFactory
 from scheduling import calendar_sync, tasks
 from scheduling.booking import book_session, cancel_session, reschedule_session
@@ -102,11 +102,12 @@ def test_sync_stores_the_busy_times_and_removes_the_slots_they_cover(
 ):
     assert slot_starts(mentor) == ["14:00", "14:30", "15:00", "15:30", "16:00", "16:30"]
     fake.busy = [hours(15, 16)]
-    version = profiles_version()
+    before = versions()
     assert sync(connection, django_capture_on_commit_callbacks) == 1
     assert busy_rows(connection) == [hours(15, 16)]
     assert slot_starts(mentor) == ["14:00", "14:30", "16:00", "16:30"]
-    assert profiles_version() > version  # cached mentor pages show the new times
+    assert versions().times > before.times  # cached bookable times show the new ones
+    assert versions().profiles == before.profiles  # the profile fragments stay cached
     # Read over the booking horizon, with a day of margin either side.
     [(calendars, start, end)] = fake.busy_requests
     assert calendars == [WORK]
@@ -596,14 +597,14 @@ def test_disconnect_deletes_the_secrets_busy_times_and_event_records(
     session = session_of(mentor)
     calendar_sync.push_session(session.pk)
     assert stored_secrets(connection)["caldav_password"]
-    version = profiles_version()
+    before = versions()
     with django_capture_on_commit_callbacks(execute=True):
         calendar_sync.disconnect(connection=connection)
     assert not CalendarConnection.objects.filter(pk=connection.pk).exists()
     assert not BusyInterval.objects.filter(connection_id=connection.pk).exists()
     assert not CalendarEvent.objects.filter(connection_id=connection.pk).exists()
     assert BusyInterval.objects.filter(pk=other_busy.pk).exists()
-    assert profiles_version() > version
+    assert versions().times > before.times  # its busy times no longer hold
     # Events stay in the calendar (the fake's memory here).
     assert len(fake.events) == 1
 

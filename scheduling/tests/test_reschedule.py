@@ -8,6 +8,7 @@ no buffer, no notice, a 12-hour cancellation cutoff); ``now`` is Monday
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.db import IntegrityError
 
 from accounts.tests.factories import UserFactory
@@ -234,3 +235,10 @@ def test_a_mentor_cannot_book_over_their_own_sessions_as_mentor(mentor, hour):
 def test_a_completed_session_of_the_mentee_does_not_block(session, mentee, mentor):
     SessionFactory(mentee=session.mentee, mentor=mentor, status="completed")
     assert move(session, mentee, WEDNESDAY_10).status == Session.Status.UPCOMING
+
+
+def test_rescheduling_does_not_ask_again_for_a_confirmed_address(session, mentee):
+    # Booking checked it; a move is not a new booking (unchanged behaviour).
+    EmailAddress.objects.filter(user=mentee).update(verified=False)
+    moved = move(session, mentee, WEDNESDAY_10)
+    assert moved.start == WEDNESDAY_10
