@@ -192,11 +192,11 @@ def ensure_mentees(numbers: range) -> dict[int, object]:
 def reset_sessions(mentors) -> int:
     """Delete the sessions earlier runs booked with ``mentors`` (benchmark
     mentors: only benchmark mentees book them, and they book no one else)."""
-    from mentorship.cache import profiles_changed
+    from mentorship.cache import times_changed
     from scheduling.models import Session
 
     deleted, _ = Session.objects.filter(mentor__in=mentors).delete()
-    profiles_changed()
+    times_changed()
     return deleted
 
 

@@ -42,7 +42,12 @@ def _read(*keys: str) -> list[int]:
         now = time.time_ns()
         for key in missing:
             cache.add(key, now, timeout=None)
-        found.update(cache.get_many(missing))
+        # Another process may have added its number first: that one wins. If
+        # the cache lost the key again meanwhile, ours is as good (no earlier
+        # fragment used it).
+        again = cache.get_many(missing)
+        for key in missing:
+            found[key] = again.get(key, now)
     return [found[key] for key in keys]
 
 

@@ -14,6 +14,7 @@ York); the mentor is in New York with weekday hours 09:00-12:00 and no notice.
 """
 
 import re
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -181,6 +182,23 @@ def test_after_a_flush_the_counters_start_past_every_earlier_number(
     after = versions()
     assert after.profiles > before.profiles
     assert after.times > bumped.times
+
+
+def test_a_flush_between_creating_and_reading_the_counters_is_no_error(monkeypatch):
+    # Another process clears the cache right after this one added the
+    # counters: the numbers it tried to add are used (no KeyError, no 500).
+    from django.core.cache import cache
+
+    real_add = cache.add
+
+    def add_then_lose(key, value, **kwargs):
+        real_add(key, value, **kwargs)
+        cache.delete(key)
+
+    monkeypatch.setattr(cache, "add", add_then_lose)
+    before = time.time_ns()
+    found = versions()
+    assert found.profiles == found.times >= before
 
 
 @pytest.mark.parametrize("evicted", [PROFILES_VERSION_KEY, TIMES_VERSION_KEY])
