@@ -71,6 +71,10 @@ class LockedMentor:
     mentor: MentorProfile
     own_mentor_id: object  # the booking user's own mentor profile, if any
     offers_type: bool  # the session type asked for is still on offer
+    # The mentor's sessions are written to a calendar of theirs: a booking
+    # enqueues that push only then (``reconcile`` catches a calendar
+    # connected meanwhile).
+    has_calendar: bool
     email_verified: bool | None  # the booking user's address is confirmed (None: not asked)
 
 
@@ -89,7 +93,8 @@ def _lock_mentor(
     checks = {
         "offers_type": Exists(
             SessionType.objects.filter(pk=session_type_pk, mentor=OuterRef("pk"), is_active=True)
-        )
+        ),
+        "has_calendar": Exists(calendar_sync.target_connections(OuterRef("pk"))),
     }
     if check_email:
         checks["email_verified"] = _has_verified_email(mentee_user)
@@ -109,7 +114,11 @@ def _lock_mentor(
     if mentor is None:
         raise BookingRefused("This mentor is not taking bookings right now.")
     return LockedMentor(
-        mentor, own_mentor_id, mentor.offers_type, getattr(mentor, "email_verified", None)
+        mentor,
+        own_mentor_id,
+        mentor.offers_type,
+        mentor.has_calendar,
+        getattr(mentor, "email_verified", None),
     )
 
 
@@ -240,7 +249,8 @@ def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
     session.clean_fields(exclude=["mentor", "mentee", "session_type"])
     session.save(force_insert=True)
     outbox.notify(session, outbox.Kind.CONFIRMATION, fresh=True)
-    calendar_sync.push_on_commit(session)
+    if locked.has_calendar:
+        calendar_sync.push_on_commit(session)
     times_changed()  # the time is no longer offered
     return session
 
@@ -316,7 +326,8 @@ def _reschedule(session, by, start, now) -> Session:
     # same UID, a higher SEQUENCE). No cancellation for the old row: a CANCEL
     # with that UID would remove the moved event from calendars.
     outbox.notify(moved, outbox.Kind.RESCHEDULE, fresh=True)
-    calendar_sync.push_on_commit(moved)
+    if locked.has_calendar:
+        calendar_sync.push_on_commit(moved)
     times_changed()  # one time freed, another taken
     return moved
 

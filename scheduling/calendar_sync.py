@@ -163,10 +163,7 @@ def push_session(session_id) -> int:
     if wanted == "skip":
         return 0
     written = 0
-    connections = CalendarConnection.objects.filter(
-        mentor_id=session.mentor_id, status=Status.ACTIVE
-    ).exclude(target_calendar="")
-    for connection in connections:
+    for connection in target_connections(session.mentor_id):
         with transaction.atomic():
             event, created = CalendarEvent.objects.select_for_update().get_or_create(
                 connection=connection,
@@ -259,6 +256,14 @@ def disconnect(*, connection: CalendarConnection) -> None:
     with transaction.atomic():
         connection.delete()
         times_changed()  # its busy times no longer hold
+
+
+def target_connections(mentor_id):
+    """The connections a session of ``mentor_id`` (a value or an ``OuterRef``)
+    is written to: connected, with a target calendar chosen."""
+    return CalendarConnection.objects.filter(mentor_id=mentor_id, status=Status.ACTIVE).exclude(
+        target_calendar=""
+    )
 
 
 def push_on_commit(session: Session) -> None:

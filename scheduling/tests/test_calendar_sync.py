@@ -655,7 +655,7 @@ def book(mentor, mentee_user, start=MONDAY_14) -> Session:
 
 
 def test_booking_rescheduling_and_cancelling_enqueue_the_push_after_commit(
-    mentor, mentee_user, pushes, frozen_now, django_capture_on_commit_callbacks
+    mentor, connection, mentee_user, pushes, frozen_now, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         session = book(mentor, mentee_user)
@@ -673,8 +673,48 @@ def test_booking_rescheduling_and_cancelling_enqueue_the_push_after_commit(
     assert pushes == [str(session.pk), str(moved.pk), str(moved.pk)]
 
 
+def test_without_a_target_calendar_booking_and_rescheduling_enqueue_no_push(
+    mentor, mentee_user, pushes, frozen_now, django_capture_on_commit_callbacks
+):
+    def book_and_move():
+        with django_capture_on_commit_callbacks(execute=True):
+            session = book(mentor, mentee_user)
+        with django_capture_on_commit_callbacks(execute=True):
+            moved = reschedule_session(session=session, by=mentee_user, start=hours(15, 16)[0])
+        return session, moved
+
+    # No connection, then one that needs reconnecting, then one connected
+    # with no target calendar chosen: nothing to write to, no task.
+    connection = None
+    for state in ("none", "needs reconnecting", "no target"):
+        if state == "needs reconnecting":
+            connection = CalendarConnectionFactory(
+                mentor=mentor, status=CalendarConnection.Status.NEEDS_REAUTH
+            )
+        elif state == "no target":
+            connection.status, connection.target_calendar = CalendarConnection.Status.ACTIVE, ""
+            connection.save()
+        _, moved = book_and_move()
+        assert pushes == [], state
+        with django_capture_on_commit_callbacks(execute=True):
+            cancel_session(session=moved, by=mentor.user)
+        pushes.clear()  # a cancel enqueues regardless (the task finds nothing to do)
+
+    # A target chosen: booking and moving are pushed.
+    connection.target_calendar = "/dav/maya/work/"
+    connection.save()
+    session, moved = book_and_move()
+    assert pushes == [str(session.pk), str(moved.pk)]
+
+
 def test_a_broker_outage_does_not_break_the_booking(
-    mentor, mentee_user, monkeypatch, frozen_now, django_capture_on_commit_callbacks, caplog
+    mentor,
+    connection,
+    mentee_user,
+    monkeypatch,
+    frozen_now,
+    django_capture_on_commit_callbacks,
+    caplog,
 ):
     def broker_down(session_id):
         raise BrokerUnreachable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
