@@ -222,6 +222,8 @@ def _without_nan(value):
     """JSON has no NaN: missing measurements become null."""
     if isinstance(value, dict):
         return {key: _without_nan(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nan(item) for item in value]
     if isinstance(value, float) and value != value:
         return None
     return value

@@ -1,5 +1,6 @@
 """Smoke tests for the booking benchmarks: they run, check and report; no timing is asserted."""
 
+import json
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +19,7 @@ from benchmarks.contention import (
 )
 from benchmarks.loadgen import PreparedRequest, race
 from benchmarks.measure import BenchmarkError
-from benchmarks.runner import parse_args
+from benchmarks.runner import _without_nan, parse_args
 from scheduling.models import Session
 
 
@@ -57,6 +58,11 @@ def test_booking_posts_each_book_another_free_slot_and_are_checked(bench_urls):
     assert 0 < no_work.in_process.queries < locked_write.in_process.queries
     assert locked_write.in_process_ratio > 0
     assert "for reference, signed-in POST, locked write" in format_booking(run)
+    # The --json payload: the references' missing HTTP figures become null.
+    payload = _without_nan(
+        {**run.row.as_dict(), "references": [r.as_dict() for r in run.references]}
+    )
+    assert json.loads(json.dumps(payload, allow_nan=False))["references"][0]["http_ratio"] is None
 
 
 @pytest.mark.django_db
