@@ -3,6 +3,7 @@ and calls one service. The periodic ones are on the static beat schedule in
 settings (``CELERY_BEAT_SCHEDULE``)."""
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 
 from . import calendar_sync, lifecycle, outbox
 from .calendars import CalendarTemporaryError
@@ -50,13 +51,32 @@ def advance_session_statuses() -> dict:
 
 # --- Calendar connections ------------------------------------------------------------------
 
-CALENDAR_RETRY = {
-    "autoretry_for": (CalendarTemporaryError,),
-    "retry_backoff": 30,  # 30 s, 60 s, 120 s… with full jitter
-    "retry_backoff_max": 1800,
-    "retry_jitter": True,
-    "max_retries": 6,
-}
+# Temporary calendar errors (429, 5xx, timeouts) are retried with exponential
+# backoff and full jitter (up to 30 s, 60 s, 120 s… at most 30 min), 6 times,
+# and never sooner than the server asked with Retry-After (heeded up to an hour).
+CALENDAR_RETRY_FACTOR = 30
+CALENDAR_RETRY_MAX = 1800
+CALENDAR_MAX_RETRIES = 6
+RETRY_AFTER_MAX = 3600
+
+
+def calendar_retry_countdown(retries: int, error: CalendarTemporaryError) -> float:
+    """Seconds to wait before retry number ``retries + 1`` after ``error``."""
+    countdown = get_exponential_backoff_interval(
+        factor=CALENDAR_RETRY_FACTOR, retries=retries, maximum=CALENDAR_RETRY_MAX, full_jitter=True
+    )
+    if error.retry_after:
+        countdown = max(countdown, min(error.retry_after, RETRY_AFTER_MAX))
+    return countdown
+
+
+def _retry_later(task, error: CalendarTemporaryError):
+    """Raise Celery's Retry for ``task`` (or ``error`` once out of retries)."""
+    return task.retry(
+        exc=error,
+        countdown=calendar_retry_countdown(task.request.retries, error),
+        max_retries=CALENDAR_MAX_RETRIES,
+    )
 
 
 @shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
@@ -72,19 +92,23 @@ def sync_all_calendars() -> int:
     return len(ids)
 
 
-@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60, **CALENDAR_RETRY)
-def sync_calendar(connection_id: str) -> int:
+@shared_task(bind=True, ignore_result=True, soft_time_limit=50, time_limit=60)
+def sync_calendar(self, connection_id: str) -> int:
     """Replace one connection's busy times (idempotent; retried on 429/5xx)."""
-    return calendar_sync.sync_connection(connection_id)
+    try:
+        return calendar_sync.sync_connection(connection_id)
+    except CalendarTemporaryError as error:
+        raise _retry_later(self, error) from error
 
 
-@shared_task(
-    ignore_result=True, soft_time_limit=50, time_limit=60, acks_late=True, **CALENDAR_RETRY
-)
-def push_session_to_calendars(session_id: str) -> int:
+@shared_task(bind=True, ignore_result=True, soft_time_limit=50, time_limit=60, acks_late=True)
+def push_session_to_calendars(self, session_id: str) -> int:
     """Write (or remove) a session's event in the mentor's calendars. Idempotent:
     the event's id comes from the session's calendar UID."""
-    return calendar_sync.push_session(session_id)
+    try:
+        return calendar_sync.push_session(session_id)
+    except CalendarTemporaryError as error:
+        raise _retry_later(self, error) from error
 
 
 @shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)

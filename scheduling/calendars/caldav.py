@@ -34,7 +34,6 @@ import logging
 import socket
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
@@ -49,7 +48,13 @@ from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 from icalendar import Calendar
 
-from .base import CalendarAuthError, CalendarError, CalendarInfo, CalendarTemporaryError
+from .base import (
+    CalendarAuthError,
+    CalendarError,
+    CalendarInfo,
+    CalendarTemporaryError,
+    retry_after_seconds,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -146,21 +151,6 @@ class Reply:
     headers: requests.structures.CaseInsensitiveDict
     content: bytes
     url: str  # after redirects
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def _read_limited(response: requests.Response) -> bytes:
@@ -424,7 +414,7 @@ class CalDAVClient:
                 raise CalendarTemporaryError(
                     f"The calendar server at {host} is busy or failing (HTTP {status}); "
                     "we will try again.",
-                    retry_after=_retry_after(response.headers.get("Retry-After")),
+                    retry_after=retry_after_seconds(response.headers.get("Retry-After")),
                 )
             raise CalendarError(f"The calendar server at {host} refused a request (HTTP {status}).")
         raise CalendarError("The calendar server sent us round in circles (too many redirects).")

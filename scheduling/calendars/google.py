@@ -23,7 +23,6 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlencode
 
 import requests
@@ -35,7 +34,13 @@ from django.views.decorators.debug import sensitive_variables
 
 from mentorship.cache import times_changed
 
-from .base import CalendarAuthError, CalendarError, CalendarInfo, CalendarTemporaryError
+from .base import (
+    CalendarAuthError,
+    CalendarError,
+    CalendarInfo,
+    CalendarTemporaryError,
+    retry_after_seconds,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,36 +97,18 @@ def _reasons(response: requests.Response) -> set[str]:
     } | {str(error.get("status", ""))}
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    """``Retry-After`` in seconds (it may be a number or an HTTP date)."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - timezone.now()).total_seconds())
-
-
 def _temporary_error(response: requests.Response) -> CalendarTemporaryError | None:
     status = response.status_code
     if status == 429 or (status == 403 and _reasons(response) & RATE_LIMIT_REASONS):
         return CalendarTemporaryError(
             "Google Calendar asked us to slow down; the sync will try again shortly.",
-            retry_after=_retry_after(response),
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
         )
     if status >= 500:
         return CalendarTemporaryError(
             f"Google Calendar had a problem on its side (error {status}); "
             "the sync will try again shortly.",
-            retry_after=_retry_after(response),
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
         )
     return None
 

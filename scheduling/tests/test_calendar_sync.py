@@ -315,13 +315,61 @@ def test_temporary_errors_propagate_for_the_task_to_retry(
     assert len(busy_rows(connection)) == 1
 
 
-@pytest.mark.parametrize("task", [tasks.sync_calendar, tasks.push_session_to_calendars])
-def test_calendar_tasks_retry_temporary_errors_with_backoff(task):
-    assert task.autoretry_for == (CalendarTemporaryError,)
-    assert task.retry_backoff == 30
-    assert task.retry_backoff_max == 1800
-    assert task.retry_jitter is True
-    assert task.max_retries == 6
+def test_the_retry_countdown_backs_off_with_jitter_up_to_half_an_hour():
+    error = CalendarTemporaryError("503 Service Unavailable")
+    for retries, ceiling in [(0, 30), (1, 60), (2, 120), (6, 1800), (20, 1800)]:
+        countdowns = [tasks.calendar_retry_countdown(retries, error) for _ in range(200)]
+        assert all(0 <= countdown <= ceiling for countdown in countdowns)
+        assert max(countdowns) > ceiling / 2  # full jitter, not always the least
+
+
+@pytest.mark.parametrize(("retry_after", "least"), [(600, 600), (86400, 3600), (0, 0)])
+def test_the_retry_countdown_is_never_sooner_than_retry_after(retry_after, least):
+    error = CalendarTemporaryError("429 Too Many Requests", retry_after=retry_after)
+    countdowns = [tasks.calendar_retry_countdown(0, error) for _ in range(50)]
+    assert all(least <= countdown <= max(least, 30) for countdown in countdowns)
+
+
+@pytest.mark.parametrize(
+    ("task", "service"),
+    [
+        (tasks.sync_calendar, "sync_connection"),
+        (tasks.push_session_to_calendars, "push_session"),
+    ],
+)
+def test_calendar_tasks_retry_temporary_errors_after_what_the_server_asked(
+    task, service, monkeypatch
+):
+    from celery.exceptions import Retry
+
+    error = CalendarTemporaryError("429 Too Many Requests", retry_after=900)
+
+    def overloaded(object_id):
+        raise error
+
+    asked = {}
+
+    def retry(**options):
+        asked.update(options)
+        return Retry()
+
+    monkeypatch.setattr(calendar_sync, service, overloaded)
+    monkeypatch.setattr(task, "retry", retry)
+    with pytest.raises(Retry):
+        task("an-id")
+    assert asked["exc"] is error
+    assert asked["max_retries"] == tasks.CALENDAR_MAX_RETRIES == 6
+    assert 900 <= asked["countdown"] <= 3600
+
+
+def test_other_calendar_errors_are_not_retried(monkeypatch):
+    def refused(connection_id):
+        raise CalendarError("The calendar is gone.")
+
+    monkeypatch.setattr(calendar_sync, "sync_connection", refused)
+    monkeypatch.setattr(tasks.sync_calendar, "retry", lambda **options: pytest.fail("retried"))
+    with pytest.raises(CalendarError):
+        tasks.sync_calendar("an-id")
 
 
 def test_the_sync_task_retries_until_the_calendar_answers(
@@ -740,3 +788,24 @@ def test_a_booking_reaches_the_calendar_end_to_end(
     with django_capture_on_commit_callbacks(execute=True):
         cancel_session(session=session, by=mentee_user)
     assert fake.deletes == [(WORK, session.ical_uid)]
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("120", 120.0),
+        (" 1.5 ", 1.5),
+        ("Thu, 26 Nov 2026 12:05:00 GMT", 300.0),  # an HTTP date, 5 minutes after NOW
+        ("Thu, 26 Nov 2026 11:00:00 GMT", 0.0),  # already past
+        ("-5", 0.0),
+        ("", None),
+        (None, None),
+        ("soon", None),
+        ("inf", None),
+        ("nan", None),
+    ],
+)
+def test_retry_after_is_read_as_seconds_or_an_http_date(value, seconds):
+    from scheduling.calendars.base import retry_after_seconds
+
+    assert retry_after_seconds(value, now=NOW) == seconds
