@@ -209,7 +209,7 @@ def push_session(session_id) -> int:
 def stale_sessions(*, now=None, limit: int = 200) -> list:
     """Sessions whose events should be pushed again: upcoming ones of mentors
     with a target calendar whose event is missing or behind, and cancelled
-    ones whose event is still there."""
+    ones (not yet over) whose event may still be there."""
     now = now or timezone.now()
     with_target = CalendarConnection.objects.filter(status=Status.ACTIVE).exclude(
         target_calendar=""
@@ -234,7 +234,11 @@ def stale_sessions(*, now=None, limit: int = 200) -> list:
         for connection in connections.get(session.mentor_id, []):
             event = events.get((connection.pk, session.ical_uid))
             if session.status == Session.Status.CANCELLED:
-                behind = event is not None and not event.is_deleted
+                # No record: it may still be in the calendar, written through
+                # an earlier connection (a disconnect forgets the records, not
+                # the events) before the session was cancelled. Deleting an
+                # event that is not there is harmless and then recorded.
+                behind = event is None or not event.is_deleted
             else:
                 behind = (
                     event is None

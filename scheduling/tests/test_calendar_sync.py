@@ -585,6 +585,8 @@ def test_stale_sessions_are_those_missing_behind_or_cancelled_but_live(mentor, c
     up_to_date = session_of(mentor, 16)
     cancelled_live = session_of(mentor, 14.5, status=Session.Status.CANCELLED)
     cancelled_gone = session_of(mentor, 15.5, status=Session.Status.CANCELLED)
+    # Cancelled with no record for this connection: perhaps written before a reconnect.
+    cancelled_unknown = session_of(mentor, 16.5, status=Session.Status.CANCELLED)
     for session in (behind, up_to_date, cancelled_live, cancelled_gone):
         CalendarEvent.objects.create(
             connection=connection,
@@ -604,7 +606,9 @@ def test_stale_sessions_are_those_missing_behind_or_cancelled_but_live(mentor, c
     session_of(MentorProfileFactory())
 
     stale = calendar_sync.stale_sessions(now=NOW)
-    assert sorted(map(str, stale)) == sorted(map(str, [missing.pk, behind.pk, cancelled_live.pk]))
+    assert sorted(map(str, stale)) == sorted(
+        map(str, [missing.pk, behind.pk, cancelled_live.pk, cancelled_unknown.pk])
+    )
     assert len(calendar_sync.stale_sessions(now=NOW, limit=2)) == 2
 
     for session_id in stale:
@@ -671,6 +675,26 @@ def test_reconnecting_updates_the_events_written_before(mentor, connection, monk
     calendar_sync.push_session(session.pk)
     assert len(calendar.events) == 1
     assert [put.event_id for put in calendar.puts] == [session.ical_uid] * 2
+
+
+def test_a_session_cancelled_while_disconnected_leaves_the_calendar_after_reconnecting(
+    mentor, connection, monkeypatch
+):
+    calendar = FakeCalendarClient()
+    session = session_of(mentor)
+    use_fake_clients(monkeypatch, (connection.pk, calendar))
+    calendar_sync.push_session(session.pk)
+    calendar_sync.disconnect(connection=connection)
+    cancel_session(session=session, by=mentor.user, now=NOW)  # nothing connected to tell
+    assert len(calendar.events) == 1
+
+    again = CalendarConnectionFactory(mentor=mentor)
+    use_fake_clients(monkeypatch, (again.pk, calendar))
+    assert calendar_sync.stale_sessions(now=NOW) == [session.pk]
+    calendar_sync.push_session(session.pk)
+    assert calendar.events == {}
+    assert calendar.deletes == [(WORK, session.ical_uid)]
+    assert calendar_sync.stale_sessions(now=NOW) == []  # the delete is recorded
 
 
 # --- The booking services push on commit ----------------------------------------------------
