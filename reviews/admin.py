@@ -1,17 +1,27 @@
 """The back office for reviews and reports: moderation through the services.
 
 Staff never edit a rating or a review's text (DESIGN §4): the change pages are
-view pages for everyone, and there is no add or delete (hiding takes a review
-off the public pages and keeps the record; deleting would also let the
-session be reviewed again). Staff holding ``reviews.change_review`` get the
-"Hide" and "Restore" actions, which call ``hide_review``/``restore_review``
-(the mentor's rating follows, and hiding resolves the open reports); those
-holding ``reviews.change_reviewreport`` can mark reports resolved.
+view pages for everyone, and there is no add. Staff holding
+``reviews.change_review`` get the "Hide" and "Restore" actions, which call
+``hide_review``/``restore_review`` (the mentor's rating follows, and hiding
+resolves the open reports); those holding ``reviews.change_reviewreport`` can
+mark reports resolved.
+
+Hiding is the usual moderation: it takes a review off the public pages and
+keeps the record. Staff holding ``reviews.delete_review`` (superusers do) may
+also delete a review, from its page or with "Delete selected reviews"; each
+goes through ``delete_review``, which removes the review with its reply and
+reports, updates the mentor's rating, and lets the mentee review that session
+again. The admin history keeps the deletion. Reports are never deleted on
+their own: the record of what was reported stays as long as its review.
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -20,7 +30,13 @@ from scheduling.admin import MentorsWithRowsFilter
 from scheduling.timefmt import local_time
 
 from .models import Review, ReviewReport
-from .services import ReviewRefused, hide_review, resolve_reports, restore_review
+from .services import (
+    ReviewRefused,
+    delete_review,
+    hide_review,
+    resolve_reports,
+    restore_review,
+)
 
 
 def plural(count: int, word: str) -> str:
@@ -122,11 +138,51 @@ class ReviewAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # nobody but the author changes a rating or its text
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # hide instead
+    # ``has_delete_permission`` is Django's: ``reviews.delete_review``.
 
     def has_moderate_permission(self, request):
         return has_model_permission(request, self.opts, "change")
+
+    def get_deleted_objects(self, objs, request):
+        """Django's confirmation list, except that the reports, which nobody
+        deletes on their own, do not stop their review's deletion."""
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(ReviewReport._meta.verbose_name)
+        return deleted, model_count, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        """The delete page, through ``delete_review`` (the admin has logged
+        the deletion already)."""
+        self._delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        """The "Delete selected reviews" action: one ``delete_review`` per
+        review, so every mentor's rating is recomputed. Django has logged the
+        deletions already and says "Successfully deleted N reviews." after."""
+        for review in queryset:
+            self._delete(request, review)
+
+    def response_delete(self, request, obj_display, obj_id):
+        """After the delete page, back to the reviews list with its filters
+        (Django goes there only for the change permission, which nobody has
+        here, and to the admin's front page otherwise)."""
+        response = super().response_delete(request, obj_display, obj_id)
+        if isinstance(response, HttpResponseRedirect) and self.has_view_permission(request):
+            changelist = reverse(
+                "admin:reviews_review_changelist", current_app=self.admin_site.name
+            )
+            preserved = {
+                "preserved_filters": self.get_preserved_filters(request),
+                "opts": self.opts,
+            }
+            response = HttpResponseRedirect(add_preserved_filters(preserved, changelist))
+        return response
+
+    def _delete(self, request, review):
+        try:
+            delete_review(review=review, by=request.user)
+        except ReviewRefused as refusal:  # only staff reach the admin at all
+            raise PermissionDenied(str(refusal)) from refusal
 
     @admin.display(description="written", ordering="created_at")
     def written(self, review):

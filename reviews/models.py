@@ -71,6 +71,9 @@ class ReviewReply(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name_plural = "review replies"
+
     def __str__(self) -> str:
         return f"reply to {self.review_id}"
 

@@ -6,12 +6,13 @@ Who may do what (DESIGN §4):
   clock) and was neither cancelled nor a no-show; they may edit it for
   ``REVIEW_EDIT_WINDOW`` after writing it. Nobody else ever writes or changes
   a rating or its text: not the mentor, not staff.
-- staff hide and restore reviews (hiding resolves the open reports on it);
+- staff hide and restore reviews (hiding resolves the open reports on it), and
+  delete them;
 - the review's mentor posts, changes and deletes one public reply;
 - any signed-in user but the author reports a review, once.
 
 Each change that alters a mentor's visible reviews (submit, edit, hide,
-restore) locks the mentor's profile row, recomputes ``rating_avg`` and
+restore, delete) locks the mentor's profile row, recomputes ``rating_avg`` and
 ``rating_count`` from the visible reviews with one aggregate in the same
 transaction, and marks the cached public pages stale on commit. The lock is
 the row ``book_session`` locks: reviews of one mentor queue up, so two
@@ -326,6 +327,32 @@ def restore_review(*, review: Review, by: User) -> Review:
             profiles_changed()
         locked.mentor = mentor
         return locked
+
+
+def delete_review(*, review: Review, by: User) -> bool:
+    """Staff remove ``review`` for good, with its reply and reports (they go
+    by cascade); the mentor's rating is recomputed without it. Returns True,
+    or False when it was already gone: deleting twice is a no-op.
+
+    Hiding is the usual moderation and keeps the record; deleting does not,
+    and so frees the session: its mentee may review it again, under the
+    usual rules (the session ended and was neither cancelled nor a no-show).
+    The back office also requires ``reviews.delete_review`` and logs the
+    deletion in the admin history itself; this service writes no log entry.
+    """
+    if not _is_staff(by):
+        raise ReviewRefused("Only staff can delete reviews.")
+    with transaction.atomic():
+        try:
+            mentor = _lock_mentor(review.mentor_id)
+            locked = _locked_review(review)
+        except (MentorProfile.DoesNotExist, Review.DoesNotExist):
+            return False  # deleted meanwhile (with its mentor, perhaps)
+        locked.delete()
+        # Only a visible review counted, but recomputing is always right.
+        _store_aggregates(mentor)
+        profiles_changed()
+        return True
 
 
 # --- Replies and reports --------------------------------------------------------------------

@@ -1,13 +1,16 @@
 """The back office for reviews and reports.
 
 Staff look, hide and restore (through the services, so the mentor's rating
-follows), and resolve reports; nobody edits a rating or text, adds or deletes.
+follows), and resolve reports; nobody edits a rating or text or adds a review.
+Staff with ``reviews.delete_review`` delete reviews (with their reply and
+reports) through ``delete_review``; reports are never deleted on their own.
 """
 
 import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 
@@ -15,7 +18,9 @@ from accounts.tests.factories import UserFactory
 from mentorship.cache import profiles_version
 from mentorship.models import MentorProfile
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
-from reviews.models import Review, ReviewReport
+from reviews.models import Review, ReviewReply, ReviewReport
+from reviews.services import review_eligibility
+from scheduling.models import Session
 
 from .factories import ReviewFactory, ReviewReplyFactory, ReviewReportFactory
 
@@ -91,12 +96,17 @@ def feedback_shown(response) -> set[str]:
 # --- Who gets in ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", [REVIEWS, REPORTS])
-def test_non_staff_are_sent_to_sign_in(client, reviews, url):
-    client.force_login(reviews["kind"].mentor.user)
-    response = client.get(url)
-    assert response.status_code == 302
-    assert "/login/" in response["Location"]
+@pytest.mark.parametrize("who", ["non-staff", "anonymous"])
+@pytest.mark.parametrize("url", [REVIEWS, REPORTS, REVIEWS + "{kind}/delete/"])
+def test_non_staff_are_sent_to_sign_in(client, reviews, url, who):
+    kind = reviews["kind"]
+    if who == "non-staff":
+        client.force_login(kind.mentor.user)
+    url = url.format(kind=kind.pk)
+    for response in (client.get(url), client.post(url, {"post": "yes"})):
+        assert response.status_code == 302
+        assert "/login/" in response["Location"]
+    assert Review.objects.filter(pk=kind.pk).exists()
 
 
 # --- The reviews list -----------------------------------------------------------------------
@@ -189,24 +199,15 @@ def test_the_review_page_shows_everything_read_only(staff_client, reviews):
     assert staff_client.get(f"{REVIEWS}{reviews['fine'].pk}/change/").status_code == 200
 
 
-def test_reviews_cannot_be_added_changed_or_deleted(staff_client, reviews):
+def test_reviews_cannot_be_added_or_changed(staff_client, reviews):
     rude = reviews["rude"]
     before = row(rude)
     assert staff_client.get(f"{REVIEWS}add/").status_code == 403
-    assert staff_client.get(f"{REVIEWS}{rude.pk}/delete/").status_code == 403
-    assert staff_client.post(f"{REVIEWS}{rude.pk}/delete/", {"post": "yes"}).status_code == 403
     response = staff_client.post(
         f"{REVIEWS}{rude.pk}/change/", {"rating": "5", "feedback": "Great!", "_save": "Save"}
     )
     assert response.status_code == 403
     assert row(rude) == before
-    # Nor through the bulk delete action.
-    staff_client.post(
-        REVIEWS,
-        {"action": "delete_selected", "_selected_action": [str(rude.pk)], "post": "yes"},
-    )
-    assert row(rude) == before
-    assert "delete_selected" not in staff_client.get(REVIEWS).text
 
 
 # --- Hiding and restoring -------------------------------------------------------------------
@@ -285,6 +286,106 @@ def test_staff_who_may_only_view_reviews_cannot_hide(client, reviews):
     assert "mark_resolved" not in client.get(REPORTS).text
     act(client, "mark_resolved", list(ReviewReport.objects.all()), url=REPORTS)
     assert ReviewReport.objects.filter(status="open").count() == 2
+
+
+# --- Deleting -------------------------------------------------------------------------------
+
+
+def test_a_superuser_deletes_a_review_from_its_page(
+    staff_client, staff, reviews, django_capture_on_commit_callbacks
+):
+    rude = reviews["rude"]
+    ada = rude.mentor
+    ReviewReplyFactory(review=rude, body="I am sorry you felt that way.")
+    assert stored_rating(ada) == (Decimal("3.00"), 2)
+    # The review's page links to Django's confirmation page, which lists what
+    # goes with the review: its reply and its two reports.
+    assert (
+        f'href="{REVIEWS}{rude.pk}/delete/"' in staff_client.get(f"{REVIEWS}{rude.pk}/change/").text
+    )
+    response = staff_client.get(f"{REVIEWS}{rude.pk}/delete/")
+    assert response.status_code == 200
+    text = response.text
+    assert "Are you sure you want to delete the review" in text
+    assert f"Review reply: reply to {rude.pk}" in text
+    assert text.count(f'Review report: <a href="{REPORTS}') == 2
+    assert "Review replies: 1" in text  # the summary of what goes
+    assert "permission to delete" not in text  # the reports do not stand in the way
+    version = profiles_version()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(f"{REVIEWS}{rude.pk}/delete/", {"post": "yes"}, follow=True)
+
+    assert response.redirect_chain == [(REVIEWS, 302)]
+    assert messages_of(response) == [f"The review “{rude}” was deleted successfully."]
+    assert not Review.objects.filter(pk=rude.pk).exists()
+    assert not ReviewReply.objects.exists()
+    assert not ReviewReport.objects.filter(review_id=rude.pk).exists()
+    assert ReviewReport.objects.filter(review=reviews["kind"]).count() == 1  # another review's
+    assert stored_rating(ada) == (Decimal("5.00"), 1)
+    assert profiles_version() != version
+    # Django's history records who deleted what.
+    entry = LogEntry.objects.get(object_id=str(rude.pk))
+    assert (entry.action_flag, entry.user_id, entry.object_repr) == (DELETION, staff.pk, str(rude))
+    # The session stays, and its mentee may review it again.
+    session = Session.objects.select_related("mentor", "mentee").get(pk=rude.session_id)
+    assert review_eligibility(session=session, user=rude.mentee.user) == ""
+
+
+def test_delete_selected_deletes_each_review_through_the_service(staff_client, reviews):
+    rude, kind, fine = reviews["rude"], reviews["kind"], reviews["fine"]
+    ada, grace = rude.mentor, fine.mentor
+    assert "delete_selected" in staff_client.get(REVIEWS).text
+    selected = [str(review.pk) for review in (rude, fine)]
+    # Django's confirmation page first ...
+    response = staff_client.post(
+        REVIEWS, {"action": "delete_selected", "_selected_action": selected}
+    )
+    assert response.status_code == 200
+    assert "Are you sure you want to delete the selected reviews?" in response.text
+    assert "permission to delete" not in response.text
+    assert Review.objects.count() == 3
+    # ... then the deletion.
+    response = staff_client.post(
+        REVIEWS,
+        {"action": "delete_selected", "_selected_action": selected, "post": "yes"},
+        follow=True,
+    )
+    assert messages_of(response) == ["Successfully deleted 2 reviews."]
+    assert list(Review.objects.values_list("pk", flat=True)) == [kind.pk]
+    assert list(ReviewReport.objects.values_list("review", flat=True)) == [kind.pk]
+    # Both mentors' ratings are recomputed.
+    assert stored_rating(ada) == (Decimal("5.00"), 1)
+    assert stored_rating(grace) == (Decimal("0.00"), 0)
+    assert set(
+        LogEntry.objects.filter(action_flag=DELETION).values_list("object_id", flat=True)
+    ) == set(selected)
+
+
+def test_staff_without_the_delete_permission_cannot_delete(client, reviews):
+    moderator = UserFactory(is_staff=True)
+    moderator.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="reviews",
+            codename__in=["view_review", "change_review", "view_reviewreport"],
+        )
+    )
+    client.force_login(moderator)
+    rude = reviews["rude"]
+    before = row(rude)
+    response = client.get(REVIEWS)
+    assert "hide_reviews" in response.text  # they moderate ...
+    assert "delete_selected" not in response.text  # ... but do not delete
+    assert f"{REVIEWS}{rude.pk}/delete/" not in client.get(f"{REVIEWS}{rude.pk}/change/").text
+    assert client.get(f"{REVIEWS}{rude.pk}/delete/").status_code == 403
+    assert client.post(f"{REVIEWS}{rude.pk}/delete/", {"post": "yes"}).status_code == 403
+    client.post(
+        REVIEWS,
+        {"action": "delete_selected", "_selected_action": [str(rude.pk)], "post": "yes"},
+    )
+    assert row(rude) == before
+    assert ReviewReport.objects.filter(review=rude).count() == 2
+    assert stored_rating(rude.mentor) == (Decimal("3.00"), 2)
 
 
 # --- Reports --------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Only the session's mentee reviews, once, after the session ended and was not
 cancelled or a no-show; the author edits for 7 days; staff hide and restore;
-the mentor replies; anyone else signed in reports. Every refusal changes
+staff delete (which frees the session to be reviewed again); the mentor
+replies; anyone else signed in reports. Every refusal changes
 nothing, and the mentor's stored rating follows every change.
 """
 
@@ -26,6 +27,7 @@ from reviews.services import (
     REVIEW_EDIT_WINDOW,
     ReviewRefused,
     delete_reply,
+    delete_review,
     edit_eligibility,
     edit_review,
     hide_review,
@@ -472,6 +474,113 @@ def test_staff_can_resolve_reports_without_hiding(review, staff):
     assert resolve_reports(reports=reports, by=staff) == 2
     assert resolve_reports(reports=reports, by=staff) == 0
     assert review_row(review)["is_hidden"] is False
+
+
+# --- Deleting -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["mentor", "mentee", "other", "anonymous", "former staff"])
+def test_only_staff_delete_reviews(review, mentor, mentee, who):
+    ReviewReplyFactory(review=review)
+    ReviewReportFactory(review=review)
+    user = {
+        "mentor": mentor,
+        "mentee": mentee,
+        "other": UserFactory(),
+        "anonymous": None,
+        "former staff": UserFactory(is_staff=True, is_active=False),
+    }[who]
+    before = review_row(review)
+    with pytest.raises(ReviewRefused, match=exactly("Only staff can delete reviews.")):
+        delete_review(review=review, by=user)
+    assert review_row(review) == before
+    assert ReviewReply.objects.filter(review=review).exists()
+    assert ReviewReport.objects.filter(review=review).exists()
+    assert stored_rating(review.mentor) == (Decimal("3.00"), 1)
+
+
+def test_staff_delete_a_review_with_its_reply_and_reports(
+    session, mentee, staff, django_capture_on_commit_callbacks
+):
+    mentor = session.mentor
+    low = submit_review(session=session, by=mentee, rating=1)
+    ReviewReplyFactory(review=low)
+    ReviewReportFactory.create_batch(2, review=low)
+    other = ReviewFactory(session__mentor=mentor, rating=5, recompute=False)
+    other_report = ReviewReportFactory(review=other)
+    ReviewFactory(session__mentor=mentor, rating=4)
+    assert stored_rating(mentor) == (Decimal("3.33"), 3)
+
+    version = profiles_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delete_review(review=low, by=staff) is True
+
+    assert not Review.objects.filter(pk=low.pk).exists()
+    assert not ReviewReply.objects.exists()
+    assert list(ReviewReport.objects.all()) == [other_report]
+    assert stored_rating(mentor) == (Decimal("4.50"), 2)
+    assert profiles_version() != version
+    assert low.pk not in {review.pk for review in visible_reviews(mentor)}
+    assert Session.objects.filter(pk=session.pk).exists()  # the session stays
+    assert not LogEntry.objects.exists()  # the admin logs its own deletions
+
+
+def test_deleting_a_hidden_review_leaves_the_rating_as_it_was(session, mentee, staff):
+    low = submit_review(session=session, by=mentee, rating=1)
+    ReviewFactory(session__mentor=session.mentor, rating=5)
+    hide_review(review=low, by=staff)
+    assert stored_rating(session.mentor) == (Decimal("5.00"), 1)
+    assert delete_review(review=low, by=staff) is True
+    assert stored_rating(session.mentor) == (Decimal("5.00"), 1)
+
+
+def test_deleting_a_deleted_review_is_a_no_op(review, staff, django_capture_on_commit_callbacks):
+    assert delete_review(review=review, by=staff) is True
+    version = profiles_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delete_review(review=review, by=staff) is False  # the stale object
+    assert profiles_version() == version
+    assert stored_rating(review.mentor) == (Decimal("0.00"), 0)
+
+
+def test_after_deletion_the_mentee_may_review_the_session_again(staff):
+    session = SessionFactory(start=hours_ago(3), status=Session.Status.UPCOMING)
+    mentee = session.mentee.user
+    ended = session.end
+    first = submit_review(session=session, by=mentee, rating=1, feedback="Angry.", now=ended)
+    loaded = Session.objects.select_related("mentor", "mentee", "review").get(pk=session.pk)
+    assert review_eligibility(session=loaded, user=mentee, now=ended) == (
+        "You have already reviewed this session."
+    )
+
+    delete_review(review=first, by=staff)
+
+    loaded = Session.objects.select_related("mentor", "mentee", "review").get(pk=session.pk)
+    an_hour_later = ended + timedelta(hours=1)
+    assert review_eligibility(session=loaded, user=mentee, now=an_hour_later) == ""
+    # Even with the stale session object: the service re-reads under the lock.
+    second = submit_review(session=session, by=mentee, rating=4, now=an_hour_later)
+    assert second.pk != first.pk
+    assert stored_rating(session.mentor) == (Decimal("4.00"), 1)
+    # Only the mentee, as before.
+    assert "mentee" in review_eligibility(session=loaded, user=UserFactory(), now=an_hour_later)
+
+
+def test_deleting_locks_the_mentor_row(review, staff):
+    """Like every rating change: under the mentor's lock, then the aggregate."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks (its write transaction serializes instead)")
+    with CaptureQueriesContext(connection) as queries:
+        delete_review(review=review, by=staff)
+    statements = [query["sql"] for query in queries.captured_queries]
+    lock = next(i for i, sql in enumerate(statements) if "FOR UPDATE" in sql)
+    assert '"mentorship_mentorprofile"' in statements[lock]
+    delete = next(i for i, sql in enumerate(statements) if 'DELETE FROM "reviews_review"' in sql)
+    aggregate = next(i for i, sql in enumerate(statements) if 'SUM("reviews_review"' in sql)
+    assert lock < delete < aggregate
 
 
 # --- Aggregates -----------------------------------------------------------------------------
