@@ -270,6 +270,12 @@ def target_connections(mentor_id):
     )
 
 
+def synced_calendar_names(mentor_id) -> list[str]:
+    """The accounts whose calendars receive ``mentor_id``'s sessions, for
+    the mentor's emails ("in your calendar (maya@fastmail.example)")."""
+    return sorted(target_connections(mentor_id).values_list("account", flat=True))
+
+
 def push_on_commit(session: Session) -> None:
     """After the current transaction commits, enqueue the calendar push for
     ``session``. A broker outage is logged: ``reconcile`` pushes it later."""

@@ -2,7 +2,8 @@
 recipient's time zone (named), with links back to the session built from
 ``SITE_URL`` and, for a booking, a move or a cancellation, the iCalendar
 invite that keeps the one calendar event up to date (METHOD:REQUEST with the
-session's UID and SEQUENCE, or METHOD:CANCEL)."""
+session's UID and SEQUENCE, or METHOD:CANCEL). Mentors whose sessions are
+written to a connected calendar get no invite (the calendar has the event)."""
 
 from email.mime.text import MIMEText
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from . import calendar_sync
 from .ics import session_calendar
 from .models import Notification
 from .timefmt import local_time, session_day_and_times
@@ -47,6 +49,13 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
     recipient = notification.recipient
     is_mentor = recipient.pk == session.mentor.user_id
     other = session.mentee.user if is_mentor else session.mentor.user
+    method = INVITE_METHODS.get(notification.kind)
+    # A mentor whose sessions are written to their own calendar gets no
+    # invite: a calendar that also adds invites from email would show the
+    # session twice. The email names the calendar instead.
+    synced_calendars = (
+        calendar_sync.synced_calendar_names(session.mentor_id) if method and is_mentor else []
+    )
     zone_name = recipient.timezone or "UTC"
     with timezone.override(ZoneInfo(zone_name)):
         when = f"{local_time(session.start, 'D j M, H:i')} ({zone_name})"
@@ -78,6 +87,7 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
             "previous_when": local_time(previous.start, "l j F, H:i") if previous else "",
             "cancelled_by_other": session.cancelled_by_id == other.pk,
             "site_url": settings.SITE_URL,
+            "synced_calendar": ", ".join(synced_calendars),
         }
         subject = SUBJECTS[notification.kind].format(
             title=session.title, other=other.name or other.email, when=when
@@ -97,8 +107,7 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
         },
     )
     message.attach_alternative(html, "text/html")
-    method = INVITE_METHODS.get(notification.kind)
-    if method:
+    if method and not synced_calendars:
         message.attach(invite_part(session, method))
     return message
 

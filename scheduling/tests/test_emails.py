@@ -506,6 +506,44 @@ def test_only_booking_moving_and_cancelling_carry_an_invite(kind, role, mentor, 
     assert str(event["ATTENDEE"]) == "mailto:kiran@example.com"
 
 
+SYNCED_SENTENCES = {
+    Notification.Kind.CONFIRMATION: "It is being added to your connected calendar",
+    Notification.Kind.RESCHEDULE: "Your connected calendar",
+    Notification.Kind.CANCELLATION: "It is being removed from your connected calendar",
+}
+
+
+@pytest.mark.parametrize("kind", list(WITH_INVITE))
+def test_a_mentor_whose_sessions_go_to_their_calendar_gets_no_invite(kind, mentor, mentee):
+    """The push writes the event; an emailed invite as well would show the
+    session twice in a calendar that adds invites from email. The mentee
+    still gets the invite; so does a mentor whose calendar needs reconnecting."""
+    from scheduling.models import CalendarConnection
+
+    from .fake_calendar import CalendarConnectionFactory
+
+    session = session_for(kind, mentor, mentee)
+    connection = CalendarConnectionFactory(mentor=session.mentor, account="maya@fastmail.example")
+
+    to_mentor = email(session, kind, session.mentor.user)
+    assert calendar_parts(to_mentor) == []
+    assert to_mentor.attachments == []
+    for body in (text_words(to_mentor.body), words(html_of(to_mentor))):
+        assert SYNCED_SENTENCES[kind] in body
+        assert "(maya@fastmail.example)" in body
+        assert "invite attached" not in body
+    to_mentee = email(session, kind, session.mentee.user)
+    assert len(calendar_parts(to_mentee)) == 1
+    assert "invite attached" in text_words(to_mentee.body)
+
+    connection.status = CalendarConnection.Status.NEEDS_REAUTH
+    connection.save()
+    row = Notification.objects.get(session=session, kind=kind, recipient=session.mentor.user)
+    to_mentor = email_of(row)  # built again, at the next attempt
+    assert len(calendar_parts(to_mentor)) == 1
+    assert "invite attached" in text_words(to_mentor.body)
+
+
 def test_the_confirmation_invite_is_a_request_with_the_sessions_uid(mentor, mentee):
     session = make_session(mentor, mentee)
     part, calendar, event = the_invite(email(session, Kind.CONFIRMATION, mentee.user))
