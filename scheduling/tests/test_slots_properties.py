@@ -80,7 +80,8 @@ def reference_occurrences(window: Window, until: datetime) -> list[tuple[datetim
     One-offs are their stored times. Rules (``FREQ=DAILY`` or ``FREQ=WEEKLY``
     with an optional ``BYDAY``) repeat the first occurrence's wall-clock start
     and wall-clock length; a start the clock skips drops that day, an ambiguous
-    start is its first occurrence (DESIGN.md §5).
+    start is its first occurrence (DESIGN.md §5), except on the rule's first
+    day, which is the stored instants.
     """
     if not window.recurrence:
         return [(window.start, window.end)]
@@ -98,7 +99,11 @@ def reference_occurrences(window: Window, until: datetime) -> list[tuple[datetim
     day = first.date()
     last_day = until.astimezone(zone).date() + timedelta(days=1)
     while day <= last_day:
-        if day.weekday() in weekdays:
+        if day.weekday() in weekdays and day == first.date():
+            # The first occurrence is the stored instants, like a one-off (its
+            # start may be the second of two equal wall-clock times).
+            occurrences.append((window.start, window.end))
+        elif day.weekday() in weekdays:
             local = datetime.combine(day, first.time())
             start = local.replace(tzinfo=zone).astimezone(UTC)
             if start.astimezone(zone).replace(tzinfo=None) == local:
@@ -268,6 +273,39 @@ TOUCHING_WINDOWS_ASKED_FROM_09_45 = {
     "sessions_per_day": Counter(),
 }
 
+# A daily rule whose first start is New York's second 01:00 (EST) on the day
+# the clocks go back, beside a one-off ending a quarter hour into it (found by
+# hypothesis): the rule's first day is its stored instants, 06:00-06:30 UTC,
+# so 06:15 is bookable that day; later days start at 01:00 EST too.
+RULE_STARTING_IN_THE_REPEATED_HOUR = {
+    "windows": [
+        Window(
+            "available",
+            "America/New_York",
+            datetime(2026, 11, 1, 6, tzinfo=UTC),
+            datetime(2026, 11, 1, 6, 15, tzinfo=UTC),
+        ),
+        Window(
+            "available",
+            "America/New_York",
+            datetime(2026, 11, 1, 6, tzinfo=UTC),
+            datetime(2026, 11, 1, 6, 30, tzinfo=UTC),
+            "RRULE:FREQ=DAILY",
+        ),
+    ],
+    "sessions": [],
+    "busy": [],
+    "rules": BookingRules(
+        duration=timedelta(minutes=15),
+        horizon=timedelta(days=1),
+        mentor_timezone="America/New_York",
+    ),
+    "now": datetime(2026, 11, 1, 6, tzinfo=UTC),
+    "start": datetime(2026, 11, 1, 6, tzinfo=UTC),
+    "end": datetime(2026, 11, 1, 7, tzinfo=UTC),
+    "sessions_per_day": Counter(),
+}
+
 # A one-off window in New York's repeated hour (the second 01:30, EST): going
 # through wall-clock time would move it to the first 01:30 (EDT), an hour early.
 ONE_OFF_IN_THE_REPEATED_HOUR = {
@@ -289,6 +327,7 @@ ONE_OFF_IN_THE_REPEATED_HOUR = {
 @PROPERTY_SETTINGS
 @given(scenarios())
 @example(TOUCHING_WINDOWS_ASKED_FROM_09_45)
+@example(RULE_STARTING_IN_THE_REPEATED_HOUR)
 def test_every_offered_slot_obeys_every_rule(scenario):
     rules = scenario["rules"]
     slots = engine_slots(scenario)
@@ -325,6 +364,7 @@ def test_every_offered_slot_obeys_every_rule(scenario):
 @PROPERTY_SETTINGS
 @given(scenarios())
 @example(TOUCHING_WINDOWS_ASKED_FROM_09_45)
+@example(RULE_STARTING_IN_THE_REPEATED_HOUR)
 def test_every_slot_the_rules_allow_is_offered(scenario):
     """The converse: nothing bookable is left out. The expected slots are laid
     on each run of available time from the run's start, at the session's length,
