@@ -348,6 +348,7 @@ def cancel_session(*, session: Session, by: User, reason: str = "", now=None) ->
         locked = (
             Session.objects.select_for_update()
             .select_related("mentor", "mentee")
+            .annotate(has_calendar=Exists(calendar_sync.target_connections(OuterRef("mentor_id"))))
             .get(pk=session.pk)
         )
         now = now or timezone.now()
@@ -370,6 +371,7 @@ def cancel_session(*, session: Session, by: User, reason: str = "", now=None) ->
         locked.cancellation_reason = reason
         locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancellation_reason"])
         outbox.notify(locked, outbox.Kind.CANCELLATION)
-        calendar_sync.push_on_commit(locked)
+        if locked.has_calendar:
+            calendar_sync.push_on_commit(locked)
         times_changed()  # the time is offered again
     return locked
