@@ -501,6 +501,7 @@ def measure_booking_posts(
 
 def format_booking(run: BookingRun, target: float = 3.0) -> str:
     verdict = "meets" if run.row.in_process_ratio <= target else "MISSES"
+    booking_ms = run.row.in_process.median_ms
     return (
         f"booking POST (302, {run.row.in_process.requests} different free slots of "
         f"{run.mentors} mentor{'' if run.mentors == 1 else 's'}, {run.mentees} signed-in "
@@ -511,7 +512,8 @@ def format_booking(run: BookingRun, target: float = 3.0) -> str:
         f"({verdict} the {target:g}x target); every session checked in the database"
         + "".join(
             f"\n  for reference, {reference.name}: {reference.in_process.median_ms:.3f} ms, "
-            f"{reference.in_process.queries} queries, {reference.in_process_ratio:.2f}x bare"
+            f"{reference.in_process.queries} queries, {reference.in_process_ratio:.2f}x bare; "
+            f"the booking is {ratio(booking_ms, reference.in_process.median_ms):.2f}x this"
             for reference in run.references
         )
     )

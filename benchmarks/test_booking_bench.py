@@ -58,6 +58,7 @@ def test_booking_posts_each_book_another_free_slot_and_are_checked(bench_urls):
     assert 0 < no_work.in_process.queries < locked_write.in_process.queries
     assert locked_write.in_process_ratio > 0
     assert "for reference, signed-in POST, locked write" in format_booking(run)
+    assert "the booking is " in format_booking(run).splitlines()[-1]
     # The --json payload: the references' missing HTTP figures become null.
     payload = _without_nan(
         {**run.row.as_dict(), "references": [r.as_dict() for r in run.references]}
