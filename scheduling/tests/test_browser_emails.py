@@ -195,3 +195,23 @@ def test_the_confirmation_fits_a_phone(page, screenshot, session):
     assert fits_the_width(page)
     screenshot("email-confirmation-phone")
     assert problems == []
+
+
+def test_a_mentor_with_a_connected_calendar_is_told_it_is_there(page, screenshot, session):
+    """No invite for them (the push writes the event); the email says where it goes."""
+    from .fake_calendar import CalendarConnectionFactory
+
+    problems = watch_browser_problems(page)
+    CalendarConnectionFactory(mentor=session.mentor, account="maya@fastmail.example")
+
+    page.set_content(email_html(session, Kind.CONFIRMATION, session.mentor.user))
+
+    expect(
+        page.get_by_text(
+            "It is being added to your connected calendar (maya@fastmail.example)."
+        ).first
+    ).to_be_visible()
+    expect(page.get_by_text("The invite attached")).to_have_count(0)
+    assert fits_the_width(page)
+    screenshot("email-confirmation-mentor-synced")
+    assert problems == []
