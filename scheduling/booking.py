@@ -118,7 +118,7 @@ def _lock_mentor(
         own_mentor_id,
         mentor.offers_type,
         mentor.has_calendar,
-        getattr(mentor, "email_verified", None),
+        mentor.email_verified if check_email else None,
     )
 
 
