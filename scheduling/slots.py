@@ -17,9 +17,26 @@ the session's length, so they never overlap; the list is sorted.
 
 Availability is wall-clock time in its own zone: occurrences of a weekly rule
 are generated in local time and only then turned into UTC, so 09:00 stays
-09:00 across daylight-saving changes. A local start time that does not exist
-that day (the skipped hour) skips the occurrence; an ambiguous one (the
-repeated hour) takes its first occurrence.
+09:00 across daylight-saving changes. On the days the clocks change
+(DESIGN.md §5):
+
+- a local start time that does not exist that day (the skipped hour) skips
+  the occurrence; an ambiguous one (the repeated hour) takes its first
+  occurrence;
+- a local end time that does not exist ends the occurrence when the clock
+  passes it, which is the instant of the change (hours 01:45-02:45 in New
+  York on the day 02:00 becomes 03:00 end at 03:00 EDT, a quarter of an hour
+  after they began); an ambiguous end is its first occurrence. Both are
+  ``clock_reaches``: the first instant the clock reads that time or later.
+  So no occurrence, and no slot, ends after its window's wall-clock end.
+
+A rule's first occurrence is its stored instants (``Availability.start`` and
+``end``), which is why the services anchor a rule on a day whose start and end
+both exist (``scheduling.services.replace_weekly_hours``): an instant cannot
+hold a wall-clock time the clock skipped. One-off windows (date overrides,
+time off) are stored instants too; the services turn their local times into
+instants with ``clock_reaches``, so a one-off that starts in the skipped hour
+starts at the change.
 """
 
 from __future__ import annotations
@@ -144,6 +161,12 @@ def _restarted(rules, restarts: tuple[datetime, ...]):
     return restarted
 
 
+def wall_time_exists(local: datetime, zone: ZoneInfo) -> bool:
+    """Whether the clock in ``zone`` reads ``local`` at some instant (it does
+    not in the hour skipped when the clocks go forward)."""
+    return _to_utc(local, zone) is not None
+
+
 def _to_utc(local: datetime, zone: ZoneInfo) -> datetime | None:
     """``local`` wall-clock time in ``zone`` as UTC; None if it does not exist.
 
@@ -156,9 +179,33 @@ def _to_utc(local: datetime, zone: ZoneInfo) -> datetime | None:
     return moment
 
 
-def _wall_end_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
-    # An end that falls in the skipped hour ends when the clock has passed it.
-    return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+def clock_reaches(local: datetime, zone: ZoneInfo) -> datetime:
+    """The first instant (UTC) at which the clock in ``zone`` reads ``local``
+    (naive wall-clock time) or later.
+
+    That is ``local`` itself when it exists; the first of its two instants when
+    the clock is set back over it; and, when the clock skips it (set forward),
+    the instant of the change, at which the clock passes ``local`` without
+    ever reading it. Tz data changes at whole seconds, so ``local`` should
+    have no microseconds.
+    """
+    moment = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if moment.astimezone(zone).replace(tzinfo=None) == local:
+        return moment
+    # Skipped. fold=0 read ``local`` with the offset from before the change,
+    # which lands as far after the change as ``local`` is into the gap; fold=1
+    # read it with the offset from after, which lands before the change.
+    # Search the seconds between for the first one with the later offset.
+    later_offset = moment.astimezone(zone).utcoffset()
+    before = local.replace(tzinfo=zone, fold=1).astimezone(UTC).replace(microsecond=0)
+    low, high = 0, int((moment - before).total_seconds())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if (before + timedelta(seconds=middle)).astimezone(zone).utcoffset() == later_offset:
+            high = middle
+        else:
+            low = middle
+    return before + timedelta(seconds=high)
 
 
 def expand(window: Window, range_start: datetime, range_end: datetime) -> list[Interval]:
@@ -191,7 +238,7 @@ def expand(window: Window, range_start: datetime, range_end: datetime) -> list[I
             start = _to_utc(local, zone)
             if start is None:
                 continue
-            end = _wall_end_to_utc(local + length, zone)
+            end = clock_reaches(local + length, zone)
         if end > start and end > range_start and start < range_end:
             occurrences.append((start, end))
     return occurrences

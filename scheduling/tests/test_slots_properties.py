@@ -2,11 +2,13 @@
 
 Every slot the engine offers is checked against occurrences computed here by a
 separate, deliberately plain expansion (one-off windows are their stored UTC
-times; daily and weekly rules are walked day by day in local time), not by
-``slots.expand``: a bug shared by the engine and its own expansion would
-otherwise go unseen. Instants are drawn near this year's daylight-saving
-changes of the zones below as often as anywhere else, since that is where
-wall-clock arithmetic goes wrong.
+times; daily and weekly rules are walked day by day in local time, and an
+occurrence's end is found by walking the clock forward a quarter hour at a
+time), not by ``slots.expand``: a bug shared by the engine and its own
+expansion would otherwise go unseen. Instants are drawn near this year's
+daylight-saving changes of the zones below as often as anywhere else, since
+that is where wall-clock arithmetic goes wrong, and rules are drawn whose
+occurrence on a change day ends inside the skipped or the repeated time.
 """
 
 from collections import Counter
@@ -14,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from scheduling.slots import BookingRules, Slot, Window, compute_slots
@@ -27,6 +29,7 @@ ZONES = [
     "Asia/Kathmandu",
     "UTC",
     "Pacific/Chatham",
+    "Africa/Casablanca",
 ]
 WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -60,15 +63,39 @@ CHANGES = [(zone, moment) for zone in ZONES for moment in offset_changes(zone)]
 
 
 def test_the_zones_have_the_changes_the_properties_aim_at():
-    # New York, London, Lord Howe and Chatham change twice a year; the others never.
+    # New York, London, Lord Howe (by 30 minutes), Chatham (at a :45 offset)
+    # and Casablanca (an hour back for Ramadan) change twice a year; the others never.
     assert Counter(zone for zone, _moment in CHANGES) == {
         "America/New_York": 2,
         "Europe/London": 2,
         "Australia/Lord_Howe": 2,
         "Pacific/Chatham": 2,
+        "Africa/Casablanca": 2,
     }
     assert ("America/New_York", datetime(2026, 11, 1, 6, 0, tzinfo=UTC)) in CHANGES
     assert ("Australia/Lord_Howe", datetime(2026, 10, 3, 15, 30, tzinfo=UTC)) in CHANGES
+    # Each change skips or repeats some wall-clock times, to end a window in.
+    kinds = Counter(times_at(zone, change)[0] for zone, change in CHANGES)
+    assert kinds == {"skipped": 5, "repeated": 5}
+    assert times_at("Australia/Lord_Howe", datetime(2026, 10, 3, 15, 30, tzinfo=UTC)) == (
+        "skipped",
+        [datetime(2026, 10, 4, 2, 0), datetime(2026, 10, 4, 2, 15)],  # noqa: DTZ001 (wall clock)
+    )
+
+
+def times_at(zone_name: str, change: datetime) -> tuple[str, list[datetime]]:
+    """The wall-clock times (naive, to the quarter hour) that ``change`` skips
+    or repeats in ``zone_name``, and which of the two it does."""
+    zone = ZoneInfo(zone_name)
+    before = (change - QUARTER_HOUR).astimezone(zone).utcoffset()
+    after = change.astimezone(zone).utcoffset()
+    low, high = sorted([change + before, change + after])
+    times = []
+    moment = low.replace(tzinfo=None)
+    while moment < high.replace(tzinfo=None):
+        times.append(moment)
+        moment += QUARTER_HOUR
+    return ("skipped" if after > before else "repeated"), times
 
 
 # --- A plain reference ---------------------------------------------------------------------
@@ -80,8 +107,10 @@ def reference_occurrences(window: Window, until: datetime) -> list[tuple[datetim
     One-offs are their stored times. Rules (``FREQ=DAILY`` or ``FREQ=WEEKLY``
     with an optional ``BYDAY``) repeat the first occurrence's wall-clock start
     and wall-clock length; a start the clock skips drops that day, an ambiguous
-    start is its first occurrence (DESIGN.md §5), except on the rule's first
-    day, which is the stored instants.
+    start is its first occurrence, and an occurrence ends when the clock first
+    reads its wall-clock end or later: at the change for an end the clock
+    skips, the first time round for one it repeats (DESIGN.md §5). The rule's
+    first day is the stored instants.
     """
     if not window.recurrence:
         return [(window.start, window.end)]
@@ -107,11 +136,21 @@ def reference_occurrences(window: Window, until: datetime) -> list[tuple[datetim
             local = datetime.combine(day, first.time())
             start = local.replace(tzinfo=zone).astimezone(UTC)
             if start.astimezone(zone).replace(tzinfo=None) == local:
-                end = (local + length).replace(tzinfo=zone).astimezone(UTC)
+                end = clock_first_reads(local + length, zone, since=start)
                 if end > start:
                     occurrences.append((start, end))
         day += timedelta(days=1)
     return occurrences
+
+
+def clock_first_reads(local: datetime, zone: ZoneInfo, *, since: datetime) -> datetime:
+    """The first quarter hour (UTC) from ``since`` on at which the clock in
+    ``zone`` reads ``local`` or later, found by walking the clock forward:
+    every offset and every change of ZONES falls on a quarter hour."""
+    moment = since
+    while moment.astimezone(zone).replace(tzinfo=None) < local:
+        moment += QUARTER_HOUR
+    return moment
 
 
 def union(intervals) -> list[tuple[datetime, datetime]]:
@@ -133,15 +172,15 @@ def overlaps(start: datetime, end: datetime, other_start: datetime, other_end: d
 
 
 @st.composite
-def anchors(draw) -> tuple[datetime, str]:
-    """An instant to build a scenario around, with a zone to favour: near one of
-    the year's offset changes half of the time, anywhere in 2026 otherwise."""
+def anchors(draw) -> tuple[datetime, str, datetime | None]:
+    """An instant to build a scenario around, with a zone to favour and the
+    change it is near: near one of the year's offset changes half of the time,
+    anywhere in 2026 otherwise (no change)."""
     if draw(st.booleans()):
         zone, change = draw(st.sampled_from(CHANGES))
-        return change + draw(st.integers(-16, 16)) * QUARTER_HOUR, zone
-    return YEAR_START + draw(st.integers(0, 365 * 24 * 4)) * QUARTER_HOUR, draw(
-        st.sampled_from(ZONES)
-    )
+        return change + draw(st.integers(-16, 16)) * QUARTER_HOUR, zone, change
+    anchor = YEAR_START + draw(st.integers(0, 365 * 24 * 4)) * QUARTER_HOUR
+    return anchor, draw(st.sampled_from(ZONES)), None
 
 
 def quarter_hours(draw, low: timedelta, high: timedelta) -> timedelta:
@@ -153,7 +192,39 @@ def five_minutes(draw, low: int, high: int) -> timedelta:
 
 
 @st.composite
-def windows(draw, anchor: datetime, favoured_zone: str, kind: str) -> Window:
+def rules_ending_at_a_change(draw, zone_name: str, change: datetime, kind: str) -> Window:
+    """A daily or weekly rule whose occurrence on the day of ``change`` ends at
+    a wall-clock time the change skips or repeats. Its first occurrence, days
+    or weeks earlier, is stored as the instants of its wall-clock times (they
+    exist then: no zone here changes twice within three weeks)."""
+    zone = ZoneInfo(zone_name)
+    _kind, times = times_at(zone_name, change)
+    end = draw(st.sampled_from(times))
+    length = quarter_hours(draw, QUARTER_HOUR, timedelta(hours=26))
+    if draw(st.booleans()):
+        length = min(length, timedelta(hours=4))
+    start = end - length
+    if draw(st.booleans()):
+        recurrence = "RRULE:FREQ=DAILY"
+        first_start = start - timedelta(days=draw(st.integers(1, 9)))
+    else:
+        weekdays = {WEEKDAYS[start.weekday()], *draw(st.lists(st.sampled_from(WEEKDAYS)))}
+        recurrence = "RRULE:FREQ=WEEKLY;BYDAY=" + ",".join(sorted(weekdays))
+        first_start = start - timedelta(weeks=draw(st.integers(1, 2)))
+    stored_start = first_start.replace(tzinfo=zone).astimezone(UTC)
+    stored_end = stored_start + length
+    # The first occurrence must read back as the rule's wall-clock times.
+    assume(stored_start.astimezone(zone).replace(tzinfo=None) == first_start)
+    assume(stored_end.astimezone(zone).replace(tzinfo=None) == first_start + length)
+    return Window(kind, zone_name, stored_start, stored_end, recurrence)
+
+
+@st.composite
+def windows(
+    draw, anchor: datetime, favoured_zone: str, kind: str, change: datetime | None = None
+) -> Window:
+    if change is not None and draw(st.integers(0, 2)) == 0:
+        return draw(rules_ending_at_a_change(favoured_zone, change, kind))
     zone = draw(st.one_of(st.just(favoured_zone), st.sampled_from(ZONES)))
     recurrence = draw(
         st.one_of(
@@ -178,9 +249,11 @@ def windows(draw, anchor: datetime, favoured_zone: str, kind: str) -> Window:
 
 @st.composite
 def scenarios(draw) -> dict:
-    anchor, favoured_zone = draw(anchors())
-    available = draw(st.lists(windows(anchor, favoured_zone, "available"), min_size=1, max_size=4))
-    blocked = draw(st.lists(windows(anchor, favoured_zone, "blocked"), max_size=2))
+    anchor, favoured_zone, change = draw(anchors())
+    available = draw(
+        st.lists(windows(anchor, favoured_zone, "available", change), min_size=1, max_size=4)
+    )
+    blocked = draw(st.lists(windows(anchor, favoured_zone, "blocked", change), max_size=2))
 
     def intervals(max_size: int, shortest: int, longest: int) -> list:
         found = []
@@ -306,6 +379,34 @@ RULE_STARTING_IN_THE_REPEATED_HOUR = {
     "sessions_per_day": Counter(),
 }
 
+# Daily hours 01:45-02:45 in New York (the case that found the rule): on
+# 14 March 2027 02:00 becomes 03:00, so that day's hours end at the change,
+# 07:00 UTC, a quarter of an hour after they begin: no 30-minute slot fits.
+# The engine used to offer 06:45-07:15 and 07:15-07:45 UTC, the second wholly
+# after 02:45.
+HOURS_ENDING_IN_THE_SKIPPED_HOUR = {
+    "windows": [
+        Window(
+            "available",
+            "America/New_York",
+            datetime(2027, 3, 7, 6, 45, tzinfo=UTC),
+            datetime(2027, 3, 7, 7, 45, tzinfo=UTC),
+            "RRULE:FREQ=DAILY",
+        ),
+    ],
+    "sessions": [],
+    "busy": [],
+    "rules": BookingRules(
+        duration=timedelta(minutes=30),
+        horizon=timedelta(days=14),
+        mentor_timezone="America/New_York",
+    ),
+    "now": datetime(2027, 3, 7, tzinfo=UTC),
+    "start": datetime(2027, 3, 13, tzinfo=UTC),
+    "end": datetime(2027, 3, 16, tzinfo=UTC),
+    "sessions_per_day": Counter(),
+}
+
 # A one-off window in New York's repeated hour (the second 01:30, EST): going
 # through wall-clock time would move it to the first 01:30 (EDT), an hour early.
 ONE_OFF_IN_THE_REPEATED_HOUR = {
@@ -328,6 +429,7 @@ ONE_OFF_IN_THE_REPEATED_HOUR = {
 @given(scenarios())
 @example(TOUCHING_WINDOWS_ASKED_FROM_09_45)
 @example(RULE_STARTING_IN_THE_REPEATED_HOUR)
+@example(HOURS_ENDING_IN_THE_SKIPPED_HOUR)
 def test_every_offered_slot_obeys_every_rule(scenario):
     rules = scenario["rules"]
     slots = engine_slots(scenario)
@@ -365,6 +467,7 @@ def test_every_offered_slot_obeys_every_rule(scenario):
 @given(scenarios())
 @example(TOUCHING_WINDOWS_ASKED_FROM_09_45)
 @example(RULE_STARTING_IN_THE_REPEATED_HOUR)
+@example(HOURS_ENDING_IN_THE_SKIPPED_HOUR)
 def test_every_slot_the_rules_allow_is_offered(scenario):
     """The converse: nothing bookable is left out. The expected slots are laid
     on each run of available time from the run's start, at the session's length,
@@ -398,7 +501,7 @@ def test_every_slot_the_rules_allow_is_offered(scenario):
 
 @st.composite
 def single_windows(draw) -> dict:
-    anchor, favoured_zone = draw(anchors())
+    anchor, favoured_zone, _change = draw(anchors())
     zone = draw(st.one_of(st.just(favoured_zone), st.sampled_from(ZONES)))
     start = anchor + quarter_hours(draw, timedelta(hours=-3), timedelta(hours=3))
     end = start + five_minutes(draw, 5, 2 * 24 * 60)

@@ -245,6 +245,78 @@ def test_an_occurrence_starting_in_the_skipped_time_is_left_out(
     assert skipped_day not in {moment.date() for moment in local_times(slots, zone)}
 
 
+# Daily hours whose end the clock skips on one day of 2027: (zone, the first
+# day's hours as wall-clock start and length, the change in UTC). Each day's
+# hours begin a quarter of an hour before the change, so that day they last
+# 15 minutes and end at the change (the clock passes their end there).
+HOURS_ENDING_IN_A_SKIPPED_TIME = {
+    # 02:00 becomes 03:00 on 14 March: 01:45-02:45.
+    "new-york": ("America/New_York", wall(2027, 3, 7, 1, 45), timedelta(hours=1),
+                 utc(2027, 3, 14, 7, 0)),
+    # 01:00 becomes 02:00 on 28 March: 00:45-01:45.
+    "london": ("Europe/London", wall(2027, 3, 21, 0, 45), timedelta(hours=1),
+               utc(2027, 3, 28, 1, 0)),
+    # 02:00 becomes 02:30 on 3 October (a 30-minute change): 01:45-02:15.
+    "lord-howe": ("Australia/Lord_Howe", wall(2027, 9, 26, 1, 45), timedelta(minutes=30),
+                  utc(2027, 10, 2, 15, 30)),
+    # 02:45 becomes 03:45 on 26 September (at +12:45): 02:30-03:30.
+    "chatham": ("Pacific/Chatham", wall(2027, 9, 19, 2, 30), timedelta(hours=1),
+                utc(2027, 9, 25, 14, 0)),
+    # 02:00 becomes 03:00 on 14 March, after Ramadan: 01:45-02:45.
+    "casablanca": ("Africa/Casablanca", wall(2027, 3, 7, 1, 45), timedelta(hours=1),
+                   utc(2027, 3, 14, 2, 0)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("zone", "first_local", "length", "change"),
+    HOURS_ENDING_IN_A_SKIPPED_TIME.values(),
+    ids=HOURS_ENDING_IN_A_SKIPPED_TIME.keys(),
+)
+def test_hours_whose_end_the_clock_skips_end_at_the_change(zone, first_local, length, change):
+    tz = ZoneInfo(zone)
+    window = rule_window(zone, first_local, length, "RRULE:FREQ=DAILY")
+    change_day = change.astimezone(tz).date()
+    days = (change_day - timedelta(days=1), change_day, change_day + timedelta(days=1))
+    start = datetime.combine(days[0], time.min, tzinfo=tz)
+    end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=tz)
+
+    # 15-minute sessions: that day holds one, from the start to the change.
+    quarter_hours = slots_for([window], start, end, duration=15, now=window.start)
+    on_change_day = [slot for slot in quarter_hours if slot.start.astimezone(tz).date() == days[1]]
+    assert [(slot.start, slot.end) for slot in on_change_day] == [
+        (change - timedelta(minutes=15), change)
+    ]
+    # The days either side keep their whole hours.
+    per_day = Counter(slot.start.astimezone(tz).date() for slot in quarter_hours)
+    assert per_day == {days[0]: length // timedelta(minutes=15), days[1]: 1,
+                       days[2]: length // timedelta(minutes=15)}  # fmt: skip
+
+    # 30-minute sessions do not fit that day; on the others every slot ends by
+    # the hours' wall-clock end.
+    half_hours = slots_for([window], start, end, duration=30, now=window.start)
+    assert days[1] not in {slot.start.astimezone(tz).date() for slot in half_hours}
+    wall_end = (first_local + length).time()
+    assert half_hours
+    for slot in half_hours:
+        assert slot.end.astimezone(tz).time() <= wall_end, slot
+
+
+def test_an_ambiguous_end_is_its_first_occurrence():
+    # 00:30-01:30 every day in New York; 01:30 happens twice on 2026-11-01 and
+    # the hours end at the first (05:30 UTC, EDT): one hour, as on other days.
+    window = rule_window(
+        "America/New_York", wall(2026, 10, 25, 0, 30), timedelta(hours=1), "RRULE:FREQ=DAILY"
+    )
+
+    slots = slots_for([window], utc(2026, 11, 1), utc(2026, 11, 2), duration=30)
+
+    assert [(slot.start, slot.end) for slot in slots] == [
+        (utc(2026, 11, 1, 4, 30), utc(2026, 11, 1, 5, 0)),
+        (utc(2026, 11, 1, 5, 0), utc(2026, 11, 1, 5, 30)),
+    ]
+
+
 @pytest.mark.parametrize(
     ("zone", "first_local", "expected_starts"),
     [
