@@ -33,6 +33,7 @@ from mentorship.cache import times_changed
 from mentorship.models import MentorProfile
 
 from .models import Availability, SessionType
+from .slots import clock_reaches, wall_time_exists
 
 WEEKDAY_CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
@@ -129,6 +130,27 @@ def _save_recurrences(rows: list[Availability], dates: set[date]) -> None:
     Availability.objects.bulk_update(rows, ["recurrence"])
 
 
+def _anchor_day(day: date, range_start: time, range_end: time, zone: ZoneInfo) -> date:
+    """``day``, or the same weekday as few weeks earlier as needed, on which
+    the clock in ``zone`` reads both ``range_start`` and ``range_end``.
+
+    A weekly rule's first occurrence is stored as instants, and its later
+    days repeat the wall-clock times read back from them (``scheduling.slots``).
+    An instant cannot hold a time the clock skips: hours ending at 02:30 stored
+    on the day 02:00 becomes 03:00 would read back as ending at 03:30, every
+    week. Anchored a week earlier (a day already past when ``day`` is today),
+    the rule keeps 02:30, and its day of the change follows the rules for
+    skipped times like any other.
+    """
+    for _week in range(53):
+        if wall_time_exists(datetime.combine(day, range_start), zone) and wall_time_exists(
+            datetime.combine(day, range_end), zone
+        ):
+            return day
+        day -= timedelta(weeks=1)
+    raise ValidationError("These hours do not exist in this time zone.")
+
+
 @transaction.atomic
 def replace_weekly_hours(
     *,
@@ -158,12 +180,13 @@ def replace_weekly_hours(
     for weekday, ranges in sorted(weekly.items()):
         first_day = starting + timedelta(days=(weekday - starting.weekday()) % 7)
         for range_start, range_end in sorted(ranges):
+            anchor = _anchor_day(first_day, range_start, range_end, zone)
             row = Availability(
                 mentor=mentor,
                 kind=Availability.Kind.AVAILABLE,
                 timezone=timezone,
-                start=datetime.combine(first_day, range_start, tzinfo=zone),
-                end=datetime.combine(first_day, range_end, tzinfo=zone),
+                start=datetime.combine(anchor, range_start, tzinfo=zone),
+                end=datetime.combine(anchor, range_end, tzinfo=zone),
                 recurrence=f"{WEEKLY_PREFIX};BYDAY={WEEKDAY_CODES[weekday]}",
             )
             row.recurrence = _with_exdates(row, overrides)
@@ -289,13 +312,20 @@ def set_date_override(
         _save_recurrences(weekly, {other for other in dates if other >= today} | {day})
     new_rows = []
     for range_start, range_end in ordered:
+        # A one-off's times are instants: a start or end the clock skips that
+        # day is when the clock passes it (the change).
         row = Availability(
             mentor=mentor,
             kind=Availability.Kind.AVAILABLE,
             timezone=zone_name,
-            start=datetime.combine(day, range_start, tzinfo=zone),
-            end=datetime.combine(day, range_end, tzinfo=zone),
+            start=clock_reaches(datetime.combine(day, range_start), zone),
+            end=clock_reaches(datetime.combine(day, range_end), zone),
         )
+        if row.end <= row.start:
+            raise ValidationError(
+                f"{day_label(day)}: the clocks skip {range_start:%H:%M}–{range_end:%H:%M} "
+                "that day. Choose hours before or after the change."
+            )
         row.full_clean(exclude=["mentor"])
         new_rows.append(row)
     Availability.objects.bulk_create(new_rows)
@@ -319,8 +349,9 @@ def add_time_off(*, mentor: MentorProfile, start: datetime, end: datetime) -> Av
     change) unless it ends after it starts and after now."""
     zone_name = mentor.user.timezone
     zone = ZoneInfo(zone_name)
-    start_utc = start.replace(tzinfo=zone, fold=0)
-    end_utc = end.replace(tzinfo=zone, fold=0)
+    # A time the clock skips is when the clock passes it (the change).
+    start_utc = clock_reaches(start, zone)
+    end_utc = clock_reaches(end, zone)
     if end_utc <= start_utc:
         raise ValidationError("Time off must end after it starts.")
     if end_utc <= django_timezone.now():
