@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class MentorshipConfig(AppConfig):
@@ -6,3 +7,8 @@ class MentorshipConfig(AppConfig):
 
     name = "mentorship"
     verbose_name = "Mentorship"
+
+    def ready(self) -> None:
+        from .zone_data import check_zone_data
+
+        checks.register(check_zone_data)

@@ -245,7 +245,7 @@ def test_an_occurrence_starting_in_the_skipped_time_is_left_out(
     assert skipped_day not in {moment.date() for moment in local_times(slots, zone)}
 
 
-# Daily hours whose end the clock skips on one day of 2027: (zone, the first
+# Daily hours whose end the clock skips on one day: (zone, the first
 # day's hours as wall-clock start and length, the change in UTC). Each day's
 # hours begin a quarter of an hour before the change, so that day they last
 # 15 minutes and end at the change (the clock passes their end there).
@@ -262,9 +262,10 @@ HOURS_ENDING_IN_A_SKIPPED_TIME = {
     # 02:45 becomes 03:45 on 26 September (at +12:45): 02:30-03:30.
     "chatham": ("Pacific/Chatham", wall(2027, 9, 19, 2, 30), timedelta(hours=1),
                 utc(2027, 9, 25, 14, 0)),
-    # 02:00 becomes 03:00 on 14 March, after Ramadan: 01:45-02:45.
-    "casablanca": ("Africa/Casablanca", wall(2027, 3, 7, 1, 45), timedelta(hours=1),
-                   utc(2027, 3, 14, 2, 0)),
+    # 02:00 becomes 03:00 on 22 March 2026, after Ramadan: 01:45-02:45 (from
+    # 20 September 2026 Morocco keeps +00 all year in tzdata 2026f).
+    "casablanca": ("Africa/Casablanca", wall(2026, 3, 15, 1, 45), timedelta(hours=1),
+                   utc(2026, 3, 22, 2, 0)),
 }  # fmt: skip
 
 
