@@ -15,8 +15,9 @@ AVATAR_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 
 @lru_cache(maxsize=1)
 def known_timezones() -> frozenset[str]:
-    """Every IANA zone name this machine knows. Cached: the lookup reads the
-    zone files on disk, and the time-zone middleware asks on every request."""
+    """Every IANA zone name of the pinned tzdata package, the only source of
+    zone rules (``mentorship/zone_data.py``). Cached: the lookup reads the
+    package's list, and the time-zone middleware asks on every request."""
     return frozenset(zoneinfo.available_timezones())
 
 
