@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.core import mail
 from django.db import IntegrityError
-from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from accounts.tests.factories import UserFactory
@@ -43,6 +42,13 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MONDAY_14 = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # 09:00 in New York
 Status = CalendarConnection.Status
 WORK = "https://calendar.example.com/dav/work/"
+
+
+@pytest.fixture(autouse=True)
+def frozen_now(time_machine):
+    """Every test runs at NOW: the services read the clock (``stale_sessions``,
+    booking) as well as the ``now`` the helpers pass."""
+    time_machine.move_to(NOW, tick=False)
 
 
 def hours(start, end):
@@ -625,11 +631,10 @@ def test_the_old_session_of_a_reschedule_is_not_stale(mentor, connection, fake):
 
 def test_reconcile_enqueues_the_stale_sessions(monkeypatch):
     connection = CalendarConnectionFactory()
-    now = timezone.now()
     session = SessionFactory(
         mentor=connection.mentor,
-        start=now + timedelta(days=2),
-        end=now + timedelta(days=2, hours=1),
+        start=NOW + timedelta(days=2),
+        end=NOW + timedelta(days=2, hours=1),
     )
     enqueued = []
     monkeypatch.setattr(tasks.push_session_to_calendars, "delay", enqueued.append)
@@ -705,11 +710,6 @@ def pushes(monkeypatch) -> list:
     enqueued: list = []
     monkeypatch.setattr(tasks.push_session_to_calendars, "delay", enqueued.append)
     return enqueued
-
-
-@pytest.fixture
-def frozen_now(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
 
 
 @pytest.fixture
