@@ -16,7 +16,6 @@ from decimal import Decimal
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from mentorship.models import MentorProfile
@@ -39,15 +38,17 @@ RATING_REQUIRED = "Please choose a rating from 1 to 5 stars."
 
 
 @pytest.fixture(autouse=True)
-def frozen_now(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+def frozen_now(time_machine):
+    time_machine.move_to(NOW, tick=False)
     return NOW
 
 
 @pytest.fixture
-def clock(monkeypatch):
+def clock(frozen_now, time_machine):
+    """``clock(moment)`` moves the frozen clock to ``moment`` (it stays frozen)."""
+
     def move(moment: datetime) -> None:
-        monkeypatch.setattr(timezone, "now", lambda: moment)
+        time_machine.move_to(moment, tick=False)
 
     return move
 

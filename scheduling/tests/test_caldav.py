@@ -17,7 +17,6 @@ import pytest
 import requests
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 from icalendar import Calendar
 
 from accounts.tests.factories import UserFactory
@@ -44,8 +43,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def frozen_now(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+def frozen_now(time_machine):
+    time_machine.move_to(NOW, tick=False)
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from scheduling.booking import BookingRefused, cancel_session
@@ -13,6 +12,13 @@ from scheduling.slots import available_slots
 from .test_booking import NOW, book, make_mentor, ny
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def frozen(time_machine):
+    """The pages and the services read the clock: NOW (Monday 1 June 2026,
+    08:00 in New York) for every test, as for the ``now`` passed explicitly."""
+    time_machine.move_to(NOW, tick=False)
 
 
 @pytest.fixture
@@ -84,12 +90,7 @@ def test_an_overlong_reason_is_refused(booked):
         cancel_session(session=booked, by=booked.mentor.user, reason="x" * 1001, now=NOW)
 
 
-@pytest.fixture
-def frozen(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
-
-
-def test_cancel_url_participants_only(client, booked, frozen):
+def test_cancel_url_participants_only(client, booked):
     url = f"/sessions/{booked.pk}/cancel/"
     assert client.post(url)["Location"].startswith("/accounts/login/")
     client.force_login(UserFactory())
@@ -107,7 +108,7 @@ def test_cancel_url_participants_only(client, booked, frozen):
     assert booked.cancellation_reason == "Ill"
 
 
-def test_cancel_form_shown_only_while_allowed(client, booked, frozen):
+def test_cancel_form_shown_only_while_allowed(client, booked):
     client.force_login(booked.mentee.user)
     page = client.get(f"/sessions/{booked.pk}/").text
     assert "Cancel session" in page

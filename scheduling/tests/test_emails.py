@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 from icalendar import Calendar
 
 from accounts.tests.factories import UserFactory
@@ -642,12 +641,12 @@ def test_the_plain_text_has_no_template_leftovers(kind, role, mentor, mentee):
 
 
 def test_booking_moving_and_cancelling_send_one_event_to_both_calendars(
-    monkeypatch, django_capture_on_commit_callbacks
+    time_machine, django_capture_on_commit_callbacks
 ):
     # The real path: services write the rows, delivery runs on commit (Celery
     # is eager in tests) and the messages land in the outbox of the locmem backend.
-    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-    monkeypatch.setattr(timezone, "now", lambda: now)
+    # The services read the clock: Thursday 26 November 2026, 12:00 UTC.
+    time_machine.move_to(datetime(2026, 11, 26, 12, 0, tzinfo=UTC), tick=False)
     mentor = new_york_mentor(starting=date(2026, 11, 23))
     mentee_user = UserFactory(name="Kiran Mentee", timezone="Asia/Kolkata")
     intro = mentor.session_types.get(slug="intro-call")

@@ -12,7 +12,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 from icalendar import Calendar
 
 from accounts.services import deactivate_user
@@ -40,18 +39,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    """The frozen clock; ``clock.move(delta)`` moves it."""
-
-    class Clock:
-        now = NOW
-
-        def move(self, delta):
-            self.now += delta
-
-    frozen = Clock()
-    monkeypatch.setattr(timezone, "now", lambda: frozen.now)
-    return frozen
+def clock(time_machine):
+    """The clock, frozen at NOW; ``clock.shift(delta)`` moves it on."""
+    time_machine.move_to(NOW, tick=False)
+    return time_machine
 
 
 @pytest.fixture(autouse=True)
@@ -350,14 +341,14 @@ def test_a_fetch_is_recorded_at_most_once_per_interval(client, feed, clock):
     assert feed.last_fetched_at == NOW
 
     # Within the interval: nothing written, not even an UPDATE that matches nothing.
-    clock.move(FETCH_RECORD_INTERVAL - timedelta(seconds=1))
+    clock.shift(FETCH_RECORD_INTERVAL - timedelta(seconds=1))
     with CaptureQueriesContext(connection) as queries:
         client.get(feed_url(feed.token))
     assert not [query for query in queries if query["sql"].startswith("UPDATE")]
     feed.refresh_from_db()
     assert feed.last_fetched_at == NOW
 
-    clock.move(timedelta(seconds=1))
+    clock.shift(timedelta(seconds=1))
     client.get(feed_url(feed.token))
     feed.refresh_from_db()
     assert feed.last_fetched_at == NOW + FETCH_RECORD_INTERVAL

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from icalendar import Calendar
 
 from accounts.tests.factories import UserFactory
@@ -28,9 +27,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def frozen_now(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
-    return NOW
+def frozen_now(time_machine):
+    time_machine.move_to(NOW, tick=False)
+    return time_machine
 
 
 @pytest.fixture(autouse=True)
@@ -154,9 +153,9 @@ def test_the_file_name_carries_the_date_in_the_readers_zone(client, session, men
     assert 'filename="mentorship-session-2026-11-30.ics"' in response["Content-Disposition"]
 
 
-def test_the_uid_is_stable_across_requests(client, session, mentee_user, frozen_now, monkeypatch):
+def test_the_uid_is_stable_across_requests(client, session, mentee_user, frozen_now):
     _, first = fetch(client, mentee_user, session)
-    monkeypatch.setattr(timezone, "now", lambda: NOW + timedelta(hours=1))
+    frozen_now.move_to(NOW + timedelta(hours=1))
     _, second = fetch(client, mentee_user, session)
     assert str(first["UID"]) == str(second["UID"]) == f"{session.ical_uid}@{UID_DOMAIN}"
     # DTSTAMP is when the file was made, not when the session was.

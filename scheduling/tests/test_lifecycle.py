@@ -19,6 +19,13 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
+@pytest.fixture(autouse=True)
+def frozen_now(time_machine):
+    """NOW for what reads the clock (the task, rows written on the way) as for
+    the ``now`` the services are given."""
+    time_machine.move_to(NOW, tick=False)
+
+
 def session_at(start, status=Session.Status.UPCOMING, **fields):
     return SessionFactory(start=start, end=start + HOUR, status=status, **fields)
 
@@ -87,11 +94,8 @@ def test_status_at_reads_the_clock_without_the_task(offset, stored, expected):
     assert session.status_label_at(NOW) == Session.Status(expected).label
 
 
-def test_the_task_runs_the_service(monkeypatch):
-    from django.utils import timezone
-
+def test_the_task_runs_the_service():
     running = session_at(NOW - timedelta(minutes=30))
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
     assert advance_session_statuses.delay().get() == {"started": 1, "completed": 0}
     assert statuses(running) == ["active"]
 

@@ -3,7 +3,6 @@
 from datetime import UTC, date, datetime, time
 
 import pytest
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from mentorship.services import become_mentor, update_mentor_profile
@@ -12,9 +11,13 @@ from scheduling.services import replace_weekly_hours
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
 
 
+@pytest.fixture(autouse=True)
+def frozen_now(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
 @pytest.fixture
-def mentor(db, monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+def mentor(db):
     mentor = become_mentor(user=UserFactory(name="Maya Mentor", timezone="America/New_York"))
     update_mentor_profile(mentor=mentor, changes={"minimum_notice_minutes": 0}, tags=[], links={})
     replace_weekly_hours(

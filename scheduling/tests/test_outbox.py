@@ -13,7 +13,6 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.db import connection, transaction
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from scheduling import outbox, tasks
@@ -31,10 +30,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def frozen_now(monkeypatch):
-    clock = {"now": NOW}
-    monkeypatch.setattr(timezone, "now", lambda: clock["now"])
-    return clock
+def frozen_now(time_machine):
+    """The clock, frozen at NOW; a test moves it with ``frozen_now.move_to(...)``."""
+    time_machine.move_to(NOW, tick=False)
+    return time_machine
 
 
 @pytest.fixture
@@ -309,13 +308,11 @@ def test_the_sweep_delivers_rows_left_pending_by_a_broker_outage(
         session = book(mentee, mentor, intro)  # the booking itself succeeds
     assert rows(session=session, status=Status.PENDING) == rows(session=session)
     assert len(rows(session=session)) == 2
-    monkeypatch.undo()
-    frozen_now["now"] = NOW  # undo() also restored the real clock
-    monkeypatch.setattr(timezone, "now", lambda: frozen_now["now"])
+    monkeypatch.undo()  # the broker is back (the clock is time-machine's, still frozen)
 
     # Within the grace period the sweep leaves the rows to the normal path.
     assert outbox.sweep(now=NOW + timedelta(seconds=30)) == 0
-    frozen_now["now"] = NOW + outbox.SWEEP_GRACE + timedelta(seconds=1)
+    frozen_now.move_to(NOW + outbox.SWEEP_GRACE + timedelta(seconds=1))
     assert outbox.sweep() == 2
     assert rows(session=session, status=Status.SENT) == rows(session=session)
     assert len(mail.outbox) == 2
@@ -326,10 +323,10 @@ def test_the_sweep_reclaims_a_row_whose_worker_died(pending, frozen_now):
     Notification.objects.filter(pk=pending.pk).update(
         status=Status.SENDING, claimed_at=NOW, attempts=1
     )
-    frozen_now["now"] = NOW + timedelta(minutes=5)
+    frozen_now.move_to(NOW + timedelta(minutes=5))
     assert outbox.sweep() == 0  # the claim is still fresh: its worker may be sending
     assert mail.outbox == []
-    frozen_now["now"] = NOW + outbox.SWEEP_GRACE + timedelta(minutes=11)
+    frozen_now.move_to(NOW + outbox.SWEEP_GRACE + timedelta(minutes=11))
     assert outbox.sweep() == 1
     pending.refresh_from_db()
     assert (pending.status, pending.attempts) == (Status.SENT, 2)
@@ -384,7 +381,7 @@ def test_no_reminders_for_cancelled_sessions(booked_early, mentor):
 def test_a_reminder_written_before_a_cancellation_is_skipped(booked_early, mentor, frozen_now):
     outbox.queue_due_reminders(now=booked_early.start - timedelta(hours=2))
     cancel_session(session=booked_early, by=mentor.user, now=NOW)
-    frozen_now["now"] = booked_early.start - timedelta(hours=2)
+    frozen_now.move_to(booked_early.start - timedelta(hours=2))
     outcomes = [
         outbox.deliver(pk).status
         for pk in Notification.objects.filter(kind=Kind.REMINDER_24H).values_list("pk", flat=True)

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from mentorship.services import become_mentor, update_mentor_profile
@@ -22,9 +21,10 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 WEEKDAYS_9_TO_12 = {day: [(time(9), time(12))] for day in range(5)}
 
 
-@pytest.fixture
-def frozen_now(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+@pytest.fixture(autouse=True)
+def frozen_now(time_machine):
+    """The services read the clock (today in the mentor's zone): frozen at NOW."""
+    time_machine.move_to(NOW, tick=False)
     return NOW
 
 
@@ -221,11 +221,11 @@ def test_remove_time_off_is_scoped_to_the_mentor(mentor):
     assert Availability.objects.filter(pk=row.pk).exists()
 
 
-def test_dst_week_keeps_nine_oclock_local(db, monkeypatch):
+def test_dst_week_keeps_nine_oclock_local(db, time_machine):
     """New York springs forward on Sunday 8 March 2026: 09:00 local is 14:00 UTC
     the Monday before and 13:00 UTC the Monday after."""
     now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    monkeypatch.setattr(timezone, "now", lambda: now)
+    time_machine.move_to(now)
     mentor = make_mentor("America/New_York")
     services.save_weekly_hours(mentor=mentor, weekly={0: [(time(9), time(10))]})
     session_type = mentor.session_types.get(slug="mentoring-session")

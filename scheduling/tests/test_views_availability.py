@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime, time
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from mentorship.services import become_mentor, update_mentor_profile
@@ -18,9 +17,9 @@ NOTHING_SAVED = "Nothing was saved: please correct the fields marked below."
 WEDNESDAY = date(2026, 12, 2)
 
 
-@pytest.fixture
-def frozen_now(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+@pytest.fixture(autouse=True)
+def frozen_now(time_machine):
+    time_machine.move_to(NOW, tick=False)
     return NOW
 
 

@@ -8,7 +8,6 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from mentorship.services import become_mentor, update_mentor_profile
@@ -21,9 +20,9 @@ from scheduling.views_booking import next_available_slot
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def frozen_now(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+@pytest.fixture(autouse=True)
+def frozen_now(time_machine):
+    time_machine.move_to(NOW, tick=False)
     return NOW
 
 

@@ -1,7 +1,7 @@
 """A session's actions over HTTP: reschedule, cancel, no-show, the calendar file;
 who reaches each session URL; statuses read from the clock; the mentor dashboard.
 
-The clock is frozen (``timezone.now`` patched) at Thursday 26 November 2026,
+The clock is frozen (time-machine) at Thursday 26 November 2026,
 12:00 UTC unless a test moves it with ``clock(...)``. The mentor is in New York
 with weekday hours 09:00-12:00 (14:00-17:00 UTC) and no minimum notice or
 buffer; the mentee reads times in Kolkata (UTC+05:30). The booked session is
@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from mentorship.models import MentorProfile
@@ -42,11 +41,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    """Freezes ``timezone.now`` at NOW; call the fixture's value to move it."""
+def clock(time_machine):
+    """Freezes the clock at NOW; call the fixture's value to move it (frozen)."""
 
     def set_to(moment: datetime) -> None:
-        monkeypatch.setattr(timezone, "now", lambda: moment)
+        time_machine.move_to(moment, tick=False)
 
     set_to(NOW)
     return set_to

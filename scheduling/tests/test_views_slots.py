@@ -3,7 +3,6 @@
 from datetime import UTC, date, datetime
 
 import pytest
-from django.utils import timezone
 
 from scheduling.models import SessionType
 from scheduling.tests.factories import new_york_mentor
@@ -11,9 +10,9 @@ from scheduling.tests.factories import new_york_mentor
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def frozen_now(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+@pytest.fixture(autouse=True)
+def frozen_now(time_machine):
+    time_machine.move_to(NOW, tick=False)
     return NOW
 
 
