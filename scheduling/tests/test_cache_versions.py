@@ -21,7 +21,6 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from mentorship.cache import (
@@ -64,9 +63,11 @@ NEXT_TIMES_TABLES = {
 
 
 @pytest.fixture(autouse=True)
-def frozen_now(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
-    return NOW
+def clock(time_machine):
+    """The clock (``timezone.now`` and the counters' ``time.time_ns``), frozen
+    at NOW; ``clock.shift(...)`` moves it on."""
+    time_machine.move_to(NOW, tick=False)
+    return time_machine
 
 
 @pytest.fixture
@@ -170,7 +171,7 @@ def test_both_counters_are_read_in_one_round_trip(monkeypatch):
 
 
 def test_after_a_flush_the_counters_start_past_every_earlier_number(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, clock
 ):
     from django.core.cache import cache
 
@@ -178,6 +179,9 @@ def test_after_a_flush_the_counters_start_past_every_earlier_number(
     with django_capture_on_commit_callbacks(execute=True):
         times_changed()
     bumped = versions()
+    # The counters start from the clock (nanoseconds), which has moved on by
+    # the time of a flush; frozen, it would hand out the same numbers again.
+    clock.shift(timedelta(milliseconds=1))
     cache.clear()
     after = versions()
     assert after.profiles > before.profiles
@@ -203,11 +207,12 @@ def test_a_flush_between_creating_and_reading_the_counters_is_no_error(monkeypat
 
 @pytest.mark.parametrize("evicted", [PROFILES_VERSION_KEY, TIMES_VERSION_KEY])
 def test_a_bump_after_an_eviction_still_gives_a_new_number(
-    evicted, django_capture_on_commit_callbacks
+    evicted, django_capture_on_commit_callbacks, clock
 ):
     from django.core.cache import cache
 
     before = versions()
+    clock.shift(timedelta(milliseconds=1))  # the clock moves on before the eviction
     cache.delete(evicted)
     with django_capture_on_commit_callbacks(execute=True):
         profiles_changed() if evicted == PROFILES_VERSION_KEY else times_changed()
