@@ -4,9 +4,9 @@ from Redis delivers them. No mock stands in for SMTP or the broker.
 
 The New York mentor of ``test_booking`` (weekday hours 09:00–12:00) is booked
 for Tuesday 2 June 2026, 09:00 in New York (13:00 UTC, 18:30 in Kolkata) by a
-mentee in Kolkata; the clock is frozen at Monday 1 June 2026, 12:00 UTC (the
-worker thread reads the same frozen clock), except where a worker's ETA
-retry needs the real one.
+mentee in Kolkata; the clock is frozen at Monday 1 June 2026, 12:00 UTC with
+time-machine (the worker thread reads the same frozen clock), except where a
+worker's ETA retry needs the real one (``real_clock``).
 
 The worker runs in a thread of the test process (``start_worker``), so it
 uses the test database: those tests are ``transaction=True`` so that the
@@ -50,7 +50,6 @@ TUESDAY_9 = ny(2026, 6, 2, 9)
 # A port nothing listens on: publishing there fails at once (connection refused).
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
 WAIT_SECONDS = 30
-REAL_NOW = timezone.now
 
 
 # --- An SMTP server that keeps what arrives ----------------------------------------------
@@ -220,12 +219,19 @@ def wait_for(condition, what: str) -> None:
 # --- The booking -------------------------------------------------------------------------
 
 
+@pytest.fixture
+def real_clock():
+    """Asked for by a test that must run on the real clock: ``clock`` then
+    leaves it alone."""
+
+
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    """The frozen clock; a test moves it by setting ``clock["now"]``."""
-    frozen = {"now": NOW}
-    monkeypatch.setattr(timezone, "now", lambda: frozen["now"])
-    return frozen
+def clock(request, time_machine):
+    """The clock, frozen at NOW for every test (``clock.move_to(...)`` moves
+    it), unless the test asks for ``real_clock``."""
+    if "real_clock" not in request.fixturenames:
+        time_machine.move_to(NOW, tick=False)
+    return time_machine
 
 
 @pytest.fixture
@@ -359,7 +365,8 @@ def test_a_confirmation_sent_while_smtp_is_down_arrives_once_when_it_is_back(
 
         # Past the sweep's grace after the retry time, the sweep hands both
         # rows to the task (eager here), which sends them.
-        clock["now"] = retry_at + outbox.SWEEP_GRACE + timedelta(seconds=1)
+        swept_at = retry_at + outbox.SWEEP_GRACE + timedelta(seconds=1)
+        clock.move_to(swept_at)
         assert outbox.sweep() == 2
 
         assert statuses(session) == {mentee.email: Status.SENT, mentor.user.email: Status.SENT}
@@ -367,7 +374,7 @@ def test_a_confirmation_sent_while_smtp_is_down_arrives_once_when_it_is_back(
         for row in Notification.objects.filter(session=session):
             assert row.attempts == 2
             assert row.last_error == ""
-            assert row.sent_at == clock["now"]
+            assert row.sent_at == swept_at
 
         # Whatever runs again sends nothing twice.
         assert outbox.sweep() == 0
@@ -446,11 +453,11 @@ def test_a_booking_while_the_broker_is_down_is_fast_and_the_sweep_delivers_it_la
     try:
         # Younger than the grace period: the on-commit path might still be on
         # its way, so the sweep leaves the rows alone.
-        clock["now"] = NOW + timedelta(minutes=1)
+        clock.move_to(NOW + timedelta(minutes=1))
         assert outbox.sweep() == 0
         assert queued_messages() == 0
 
-        clock["now"] = NOW + outbox.SWEEP_GRACE + timedelta(seconds=1)
+        clock.move_to(NOW + outbox.SWEEP_GRACE + timedelta(seconds=1))
         assert outbox.sweep() == 2
         assert queued_messages() == 2
 
@@ -480,11 +487,12 @@ def next_weekday_at_nine_in_new_york(after: datetime) -> datetime:
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_retries_a_failed_send_on_its_own_once_smtp_is_back(
-    smtp_port, mentee, mentor, intro, use_broker, monkeypatch
+    smtp_port, mentee, mentor, intro, use_broker, monkeypatch, real_clock
 ):
-    # The worker's retry is a message with an ETA, so this test runs on the
-    # real clock, with a backoff of seconds instead of minutes.
-    monkeypatch.setattr(timezone, "now", REAL_NOW)
+    # The worker's retry is a message with an ETA that the worker holds until
+    # the real clock reaches it, so this test runs on the real clock (no
+    # time-machine), with a backoff of seconds instead of minutes, and books
+    # the next weekday from the real now.
     monkeypatch.setattr(outbox, "BACKOFF_BASE", timedelta(seconds=4))
     broker = redis_database_url(7)
     use_broker(broker)
@@ -494,7 +502,7 @@ def test_a_worker_retries_a_failed_send_on_its_own_once_smtp_is_back(
                 mentee_user=mentee,
                 mentor=mentor,
                 session_type=intro,
-                start=next_weekday_at_nine_in_new_york(REAL_NOW()),
+                start=next_weekday_at_nine_in_new_york(timezone.now()),
             )
             rows = Notification.objects.filter(session=session)
             wait_for(
