@@ -6,7 +6,7 @@ The New York mentor of ``test_booking`` (weekday hours 09:00–12:00) is booked
 for Tuesday 2 June 2026, 09:00 in New York (13:00 UTC, 18:30 in Kolkata) by a
 mentee in Kolkata; the clock is frozen at Monday 1 June 2026, 12:00 UTC with
 time-machine (the worker thread reads the same frozen clock), except where a
-worker's ETA retry needs the real one (``real_clock``).
+worker's ETA retry needs the real one to move (``real_clock``).
 
 The worker runs in a thread of the test process (``start_worker``), so it
 uses the test database: those tests are ``transaction=True`` so that the
@@ -489,10 +489,11 @@ def next_weekday_at_nine_in_new_york(after: datetime) -> datetime:
 def test_a_worker_retries_a_failed_send_on_its_own_once_smtp_is_back(
     smtp_port, mentee, mentor, intro, use_broker, monkeypatch, real_clock
 ):
-    # The worker's retry is a message with an ETA that the worker holds until
-    # the real clock reaches it, so this test runs on the real clock (no
-    # time-machine), with a backoff of seconds instead of minutes, and books
-    # the next weekday from the real now.
+    # The worker's retry is a message with an ETA: it runs after a real wait,
+    # and claims the row only if the clock has by then passed the row's next
+    # attempt. So this test runs on the real clock (no time-machine), with a
+    # backoff of seconds instead of minutes, and books the next weekday from
+    # the real now.
     monkeypatch.setattr(outbox, "BACKOFF_BASE", timedelta(seconds=4))
     broker = redis_database_url(7)
     use_broker(broker)
