@@ -7,7 +7,6 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.tests.factories import UserFactory
@@ -25,9 +24,9 @@ LIT, UNLIT = "rgb(228, 155, 15)", "rgb(201, 206, 214)"  # static/css/reviews.css
 
 
 def test_a_mentee_reviews_with_the_keyboard_and_the_mentor_replies(
-    browser, live_server, monkeypatch
+    browser, live_server, time_machine
 ):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    time_machine.move_to(NOW, tick=False)  # in every thread, the live server's too
     mentor = become_mentor(user=UserFactory(name="Maya Mentor", timezone="America/New_York"))
     intro = mentor.session_types.get(slug="intro-call")
     mentee_user = UserFactory(name="Theo Mitchell", timezone="Asia/Kolkata")

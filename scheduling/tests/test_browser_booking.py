@@ -6,7 +6,6 @@ import re
 from datetime import UTC, date, datetime, time
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.tests.factories import UserFactory
@@ -21,10 +20,11 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
 
 
 def test_mentee_books_reschedules_and_cancels_and_the_mentor_sees_each_change(
-    browser, live_server, monkeypatch
+    browser, live_server, time_machine
 ):
     # Thursday 26 November, 12:00 UTC: the mentor's dashboard week runs to 2 December.
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    # Frozen in every thread, the live server's too.
+    time_machine.move_to(NOW, tick=False)
     mentor_user = UserFactory(name="Maya Mentor", timezone="America/New_York")
     mentor = become_mentor(user=mentor_user)
     update_mentor_profile(mentor=mentor, changes={"minimum_notice_minutes": 0}, tags=[], links={})

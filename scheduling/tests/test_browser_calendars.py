@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 import requests
-from django.utils import timezone
 from icalendar import Calendar
 from playwright.sync_api import expect
 
@@ -51,9 +50,9 @@ def put_event(calendar_url: str, uid: str, lines: str) -> None:
 
 
 def test_mentor_connects_a_caldav_calendar_that_blocks_and_receives_sessions(
-    browser, live_server, radicale, radicale_calendar, monkeypatch, settings
+    browser, live_server, radicale, radicale_calendar, settings, time_machine
 ):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    time_machine.move_to(NOW, tick=False)
     settings.ICAL_UID_DOMAIN = UID_DOMAIN
     mentor = new_york_mentor(starting=date(2026, 6, 1))
     mentee_user = UserFactory(name="Theo Mentee", timezone="America/New_York")

@@ -5,7 +5,6 @@ would, reset it and see the old link die."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.utils import timezone
 from icalendar import Calendar
 from playwright.sync_api import expect
 
@@ -20,8 +19,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
 
 
-def test_create_copy_fetch_and_reset_the_feed_link(page, live_server, settings, monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+def test_create_copy_fetch_and_reset_the_feed_link(page, live_server, settings, time_machine):
+    time_machine.move_to(NOW, tick=False)  # in every thread, the live server's too
     # The page builds the link from SITE_URL: make it the live server's.
     settings.SITE_URL = live_server.url
     mentee_user = UserFactory(name="Theo Mentee", timezone="Europe/Berlin")

@@ -5,7 +5,6 @@ import re
 from datetime import UTC, date, datetime, time
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.tests.factories import UserFactory
@@ -19,9 +18,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def frozen_now(time_machine):
+    """Frozen in every thread, the live server's too."""
+    time_machine.move_to(NOW, tick=False)
+
+
 @pytest.fixture
-def mentor(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+def mentor():
     mentor = become_mentor(user=UserFactory(name="Maya Mentor", timezone="America/New_York"))
     update_mentor_profile(
         mentor=mentor,
