@@ -155,6 +155,7 @@ class SessionAdmin(admin.ModelAdmin):
                     "no_show_marked_at",
                     "ical_uid",
                     "ical_sequence",
+                    "ical_revised_at",
                 )
             },
         ),

@@ -241,6 +241,7 @@ def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
         end=end,
         status=Session.Status.UPCOMING,
         topic=topic,
+        ical_revised_at=now,
     )
     meeting = meeting_provider().create(session=session)
     session.meeting_id, session.meeting_url = meeting.meeting_id, meeting.url
@@ -301,6 +302,8 @@ def _reschedule(session, by, start, now) -> Session:
         mentee, mentor, start, end, now, own_mentor_id=locked.own_mentor_id, ignoring=old.pk
     )
     # Cancel first: the new row may overlap the old time (exclusion constraint).
+    # The old row's event revision stays: the move (a higher SEQUENCE on the
+    # same UID) supersedes it, and no cancellation of it is sent.
     old.status = Session.Status.CANCELLED
     old.cancelled_at = now
     old.cancelled_by = by
@@ -321,6 +324,7 @@ def _reschedule(session, by, start, now) -> Session:
         rescheduled_from=old,
         ical_uid=old.ical_uid,
         ical_sequence=old.ical_sequence + 1,
+        ical_revised_at=now,
     )
     # One message per side, with the invite that moves the calendar event (the
     # same UID, a higher SEQUENCE). No cancellation for the old row: a CANCEL
@@ -369,7 +373,20 @@ def cancel_session(*, session: Session, by: User, reason: str = "", now=None) ->
         locked.cancelled_at = now
         locked.cancelled_by = by
         locked.cancellation_reason = reason
-        locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancellation_reason"])
+        # A cancellation is a revision of the event: calendars act on a CANCEL
+        # only when it is newer than the invite they hold (RFC 5546).
+        locked.ical_sequence += 1
+        locked.ical_revised_at = now
+        locked.save(
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "cancelled_by",
+                "cancellation_reason",
+                "ical_sequence",
+                "ical_revised_at",
+            ]
+        )
         outbox.notify(locked, outbox.Kind.CANCELLATION)
         if locked.has_calendar:
             calendar_sync.push_on_commit(locked)

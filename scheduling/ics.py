@@ -4,15 +4,17 @@ calendar feed (``scheduling/views_feed.py``), which has no METHOD.
 
 One event per reschedule chain: the UID comes from ``Session.ical_uid``, which
 a rescheduled session inherits, and the SEQUENCE from ``Session.ical_sequence``,
-which the reschedule raises, so a calendar moves the event it already has
-instead of adding a second one.
+which every change sent to calendars raises (a move, a cancellation), so a
+calendar moves or removes the event it already has instead of adding a second
+one or ignoring an update that is not newer. DTSTAMP is
+``Session.ical_revised_at``, when that change was made: an invite, a download
+and the feed say the same of one revision however late they are built.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vDuration
 
 from .models import Session
@@ -44,12 +46,7 @@ def session_calendar(
     if method is not None:
         calendar.add("method", method)
     calendar.add_component(
-        _event(
-            session,
-            cancelled=method == "CANCEL",
-            include_meeting_link=include_meeting_link,
-            stamp=_stamp(),
-        )
+        _event(session, cancelled=method == "CANCEL", include_meeting_link=include_meeting_link)
     )
     return calendar.to_ical()
 
@@ -73,11 +70,8 @@ def sessions_calendar(sessions: Iterable[Session], *, name: str) -> bytes:
     # How often to poll: RFC 7986, and the older property Apple and Outlook read.
     calendar.add("refresh-interval", FEED_REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(FEED_REFRESH_INTERVAL))
-    stamp = _stamp()
     for session in sessions:
-        calendar.add_component(
-            _event(session, cancelled=False, include_meeting_link=True, stamp=stamp)
-        )
+        calendar.add_component(_event(session, cancelled=False, include_meeting_link=True))
     return calendar.to_ical()
 
 
@@ -88,13 +82,7 @@ def _calendar() -> Calendar:
     return calendar
 
 
-def _stamp() -> datetime:
-    return timezone.now().astimezone(UTC).replace(microsecond=0)
-
-
-def _event(
-    session: Session, *, cancelled: bool, include_meeting_link: bool, stamp: datetime
-) -> Event:
+def _event(session: Session, *, cancelled: bool, include_meeting_link: bool) -> Event:
     """One session as a VEVENT. ``cancelled`` forces a cancelled event (a
     CANCEL message); a cancelled session is one whatever it says."""
     mentor = session.mentor.user
@@ -107,7 +95,7 @@ def _event(
     domain = getattr(settings, "ICAL_UID_DOMAIN", "mentorship.local")
     event.add("uid", f"{session.ical_uid}@{domain}")
     event.add("sequence", session.ical_sequence)
-    event.add("dtstamp", stamp)
+    event.add("dtstamp", session.ical_revised_at.astimezone(UTC).replace(microsecond=0))
     # UTC ("...Z") rather than a TZID: no VTIMEZONE to ship, and every client
     # shows the event in its own zone.
     event.add("dtstart", session.start.astimezone(UTC))

@@ -324,9 +324,13 @@ class Session(models.Model):
         related_name="rescheduled_to",
     )
     # One calendar event for the whole reschedule chain: the new session keeps
-    # the UID and raises the SEQUENCE, so calendars move the event.
+    # the UID and raises the SEQUENCE, so calendars move the event. Every
+    # change sent to calendars (booking, move, cancellation) is a revision
+    # (RFC 5545 §3.8.7.4): it raises the SEQUENCE, and ``ical_revised_at``
+    # (the DTSTAMP) is when it was made.
     ical_uid = models.CharField(max_length=100, default=new_ical_uid, editable=False)
     ical_sequence = models.PositiveIntegerField(default=0, editable=False)
+    ical_revised_at = models.DateTimeField(default=timezone.now, editable=False)
     no_show_marked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -153,13 +153,14 @@ def test_the_file_name_carries_the_date_in_the_readers_zone(client, session, men
     assert 'filename="mentorship-session-2026-11-30.ics"' in response["Content-Disposition"]
 
 
-def test_the_uid_is_stable_across_requests(client, session, mentee_user, frozen_now):
+def test_the_uid_and_stamp_are_stable_across_requests(client, session, mentee_user, frozen_now):
     _, first = fetch(client, mentee_user, session)
     frozen_now.move_to(NOW + timedelta(hours=1))
     _, second = fetch(client, mentee_user, session)
     assert str(first["UID"]) == str(second["UID"]) == f"{session.ical_uid}@{UID_DOMAIN}"
-    # DTSTAMP is when the file was made, not when the session was.
-    assert second.decoded("DTSTAMP") == NOW + timedelta(hours=1)
+    # DTSTAMP is when the session last changed (here: was booked), not when
+    # the file was made: two downloads of one revision are the same event.
+    assert first.decoded("DTSTAMP") == second.decoded("DTSTAMP") == session.ical_revised_at == NOW
 
 
 def test_a_reschedule_chain_is_one_event_with_a_rising_sequence(client, session, mentee_user):
