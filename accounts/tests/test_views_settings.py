@@ -4,6 +4,7 @@ import datetime
 import io
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -113,9 +114,13 @@ def test_rejected_form_page_shows_the_saved_name_elsewhere(client, user):
 
 
 @pytest.mark.django_db
-def test_future_birth_date_is_refused(client, user):
+def test_future_birth_date_is_refused(client, user, time_machine):
+    # Frozen, so that no midnight passes between this line and the request.
+    time_machine.move_to(timezone.now(), tick=False)
     client.force_login(user)
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    # "Today" is the viewer's (the middleware activates their zone): from
+    # 22:00 or 23:00 UTC, UTC's tomorrow is already today in Berlin.
+    tomorrow = timezone.localdate(timezone=ZoneInfo(user.timezone)) + datetime.timedelta(days=1)
     response = client.post(URL, valid_data(date_of_birth=tomorrow.isoformat()))
     assert response.status_code == 200
     assert "The date of birth cannot be in the future." in response.text
