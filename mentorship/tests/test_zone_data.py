@@ -18,12 +18,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
-from accounts.tests.factories import UserFactory
 from accounts.validators import known_timezones, timezone_names
 from mentorship import zone_data
-from mentorship.services import become_mentor, update_mentor_profile
 from scheduling.services import replace_weekly_hours
 from scheduling.slots import available_slots
+from scheduling.tests.factories import mentor_without_hours
 
 # Zones whose rules changed in recent IANA releases: Morocco (2026), Paraguay
 # (permanent -03, 2024b), Kazakhstan (one zone, 2024a), Greenland (2023),
@@ -65,15 +64,13 @@ def test_the_apps_rules_for_a_recently_changed_zone_are_the_packages(name):
 
 @pytest.mark.django_db
 def test_a_casablanca_mentor_is_offered_by_the_packages_rules():
-    mentor = become_mentor(user=UserFactory(timezone="Africa/Casablanca"))
-    update_mentor_profile(mentor=mentor, changes={"minimum_notice_minutes": 0}, tags=[], links={})
+    mentor = mentor_without_hours(zone="Africa/Casablanca")
     replace_weekly_hours(
         mentor=mentor,
         timezone="Africa/Casablanca",
         weekly={1: [(time(9), time(10))]},  # Tuesdays 09:00-10:00
         starting=date(2027, 5, 31),
     )
-    mentor.refresh_from_db()
     hour = mentor.session_types.get(duration_minutes=60)
     day = datetime(2027, 6, 1, tzinfo=UTC)
 

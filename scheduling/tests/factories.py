@@ -72,23 +72,32 @@ class SessionFactory(factory.django.DjangoModelFactory):
     status = Session.Status.UPCOMING
 
 
-def new_york_mentor(*, starting, name="Maya Mentor", **changes):
-    """A mentor made through the real services: default session types, weekday
-    hours 09:00-12:00 New York time from ``starting``, no notice and no buffer
-    unless ``changes`` say otherwise."""
-    from datetime import time
-
+def mentor_without_hours(*, zone: str, name: str = "Maya Mentor", **changes):
+    """A mentor made through the real services in ``zone``: default session
+    types, no hours yet, no notice and no buffer unless ``changes`` say
+    otherwise."""
     from accounts.tests.factories import UserFactory
     from mentorship.services import become_mentor, update_mentor_profile
-    from scheduling.services import replace_weekly_hours
 
-    mentor = become_mentor(user=UserFactory(name=name, timezone="America/New_York"))
+    mentor = become_mentor(user=UserFactory(name=name, timezone=zone))
     update_mentor_profile(
         mentor=mentor,
         changes={"minimum_notice_minutes": 0, "buffer_minutes": 0, **changes},
         tags=[],
         links={},
     )
+    mentor.refresh_from_db()
+    return mentor
+
+
+def new_york_mentor(*, starting, name="Maya Mentor", **changes):
+    """``mentor_without_hours`` in New York with weekday hours 09:00-12:00
+    there from ``starting``."""
+    from datetime import time
+
+    from scheduling.services import replace_weekly_hours
+
+    mentor = mentor_without_hours(zone="America/New_York", name=name, **changes)
     replace_weekly_hours(
         mentor=mentor,
         timezone="America/New_York",

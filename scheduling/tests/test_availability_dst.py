@@ -16,11 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.tests.factories import UserFactory
-from mentorship.services import become_mentor, update_mentor_profile
 from scheduling import services
 from scheduling.models import Availability
 from scheduling.slots import available_slots
+from scheduling.tests.factories import mentor_without_hours
 
 pytestmark = pytest.mark.django_db
 
@@ -38,15 +37,7 @@ def frozen_clock(time_machine):
 
 @pytest.fixture
 def mentor():
-    mentor = become_mentor(user=UserFactory(timezone="America/New_York"))
-    update_mentor_profile(
-        mentor=mentor,
-        changes={"minimum_notice_minutes": 0, "buffer_minutes": 0},
-        tags=[],
-        links={},
-    )
-    mentor.refresh_from_db()
-    return mentor
+    return mentor_without_hours(zone="America/New_York")
 
 
 def slots_on(mentor, day: date, minutes: int = 30) -> list[tuple[str, str]]:
