@@ -45,12 +45,8 @@ def frozen_now(time_machine):
 
 @pytest.fixture
 def clock(frozen_now, time_machine):
-    """``clock(moment)`` moves the frozen clock to ``moment`` (it stays frozen)."""
-
-    def move(moment: datetime) -> None:
-        time_machine.move_to(moment, tick=False)
-
-    return move
+    """``clock.move_to(moment)`` moves the frozen clock (it stays frozen)."""
+    return time_machine
 
 
 @pytest.fixture
@@ -404,7 +400,7 @@ def test_the_session_page_has_no_prompt_before_the_end_or_for_the_mentor(
 ):
     client.force_login(session.mentor.user)
     assert review_url(session) not in client.get(detail_url(session)).content.decode()
-    clock(ENDED + timedelta(minutes=15))
+    clock.move_to(ENDED + timedelta(minutes=15))
     client.force_login(mentee_user)
     assert review_url(session) not in client.get(detail_url(session)).content.decode()
 
@@ -421,7 +417,7 @@ def test_the_session_page_shows_the_review_with_an_edit_link_for_7_days(
     assert "Clear and kind advice." in body
     assert f'href="{review_url(session)}">Edit your review</a>' in body
 
-    clock(NOW + timedelta(days=8))
+    clock.move_to(NOW + timedelta(days=8))
     client.force_login(mentee_user)  # the sign-in lasts 12 hours
     body = client.get(detail_url(session)).content.decode()
     assert "Your review" in body

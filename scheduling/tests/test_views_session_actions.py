@@ -2,7 +2,7 @@
 who reaches each session URL; statuses read from the clock; the mentor dashboard.
 
 The clock is frozen (time-machine) at Thursday 26 November 2026,
-12:00 UTC unless a test moves it with ``clock(...)``. The mentor is in New York
+12:00 UTC unless a test moves it with ``clock.move_to(...)``. The mentor is in New York
 with weekday hours 09:00-12:00 (14:00-17:00 UTC) and no minimum notice or
 buffer; the mentee reads times in Kolkata (UTC+05:30). The booked session is
 Monday 30 November 2026, 09:00-09:30 New York (14:00 UTC, 19:30 in Kolkata).
@@ -42,13 +42,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def clock(time_machine):
-    """Freezes the clock at NOW; call the fixture's value to move it (frozen)."""
-
-    def set_to(moment: datetime) -> None:
-        time_machine.move_to(moment, tick=False)
-
-    set_to(NOW)
-    return set_to
+    """Freezes the clock at NOW; ``clock.move_to(moment)`` moves it (still frozen)."""
+    time_machine.move_to(NOW, tick=False)
+    return time_machine
 
 
 @pytest.fixture
@@ -519,7 +515,7 @@ def test_the_mentor_is_sent_back_to_the_session(client, booked):
 
 
 def test_past_the_cutoff_the_mentee_is_sent_back_with_the_rule(client, booked, mentee_user, clock):
-    clock(MONDAY_9 - timedelta(hours=12) + timedelta(seconds=1))
+    clock.move_to(MONDAY_9 - timedelta(hours=12) + timedelta(seconds=1))
     before = row(booked)
     client.force_login(mentee_user)
 
@@ -549,7 +545,7 @@ def test_the_cutoff_is_the_mentors_setting_and_exactly_at_it_moving_is_allowed(
     assert "Sessions can be moved up to 120 hours" in messages_of(response)[0]
 
     MentorProfile.objects.filter(pk=booked.mentor_id).update(cancellation_cutoff_hours=12)
-    clock(MONDAY_9 - timedelta(hours=12))
+    clock.move_to(MONDAY_9 - timedelta(hours=12))
     client.force_login(mentee_user)  # sessions last 12 hours: sign in again at the new time
     assert client.get(reschedule_url(booked)).status_code == 200
     response = client.post(reschedule_url(booked), {"start": TUESDAY_10_ISO})
@@ -564,9 +560,9 @@ def test_a_session_that_is_over_or_cancelled_can_no_longer_be_rescheduled(
     if state == "cancelled":
         cancel_session(session=booked, by=booked.mentor.user)
     elif state == "started":
-        clock(MONDAY_9 + timedelta(minutes=5))
+        clock.move_to(MONDAY_9 + timedelta(minutes=5))
     elif state == "ended":
-        clock(MONDAY_9 + timedelta(hours=1))
+        clock.move_to(MONDAY_9 + timedelta(hours=1))
     else:
         Session.objects.filter(pk=booked.pk).update(status=Session.Status.NO_SHOW)
     before = row(booked)
@@ -742,7 +738,7 @@ def session(mentee_user):
 )
 def test_the_mentor_marks_a_no_show_after_the_start(client, session, clock, moment, stored_status):
     Session.objects.filter(pk=session.pk).update(status=stored_status)
-    clock(moment)
+    clock.move_to(moment)
     client.force_login(session.mentor.user)
     assert f'action="{no_show_url(session)}"' in client.get(detail_url(session)).text
 
@@ -773,19 +769,19 @@ def test_the_mentor_marks_a_no_show_after_the_start(client, session, clock, mome
 )
 def test_a_no_show_is_refused_with_a_message(client, session, clock, case, message):
     user = session.mentor.user
-    clock(MONDAY_9 + timedelta(minutes=10))
+    clock.move_to(MONDAY_9 + timedelta(minutes=10))
     if case == "before the start":
-        clock(MONDAY_9 - timedelta(seconds=1))
+        clock.move_to(MONDAY_9 - timedelta(seconds=1))
     elif case == "by the mentee":
         user = session.mentee.user
     elif case == "8 days after":
-        clock(session.end + timedelta(days=8))
+        clock.move_to(session.end + timedelta(days=8))
     elif case == "just past 7 days":
-        clock(session.end + timedelta(days=7, seconds=1))
+        clock.move_to(session.end + timedelta(days=7, seconds=1))
     elif case == "cancelled":
-        clock(NOW)
+        clock.move_to(NOW)
         cancel_session(session=session, by=session.mentor.user)
-        clock(MONDAY_9 + timedelta(minutes=10))
+        clock.move_to(MONDAY_9 + timedelta(minutes=10))
     else:
         Session.objects.filter(pk=session.pk).update(
             status=Session.Status.NO_SHOW, no_show_marked_at=MONDAY_9
@@ -824,7 +820,7 @@ def test_pages_show_the_status_by_the_clock_without_the_periodic_task(
     client, session, clock, moment, stored_status, shown, label, list_section
 ):
     Session.objects.filter(pk=session.pk).update(status=stored_status)
-    clock(moment)
+    clock.move_to(moment)
     client.force_login(session.mentee.user)
     badge = f'data-status="{shown}">{label}</span>'
 
@@ -872,7 +868,7 @@ CONTROLS = {
 def test_the_session_page_offers_only_what_the_viewer_may_do(
     client, session, clock, viewer, moment, expected
 ):
-    clock(moment)
+    clock.move_to(moment)
     users = {
         "mentee": session.mentee.user,
         "mentor": session.mentor.user,
@@ -956,7 +952,7 @@ NEW_YORK_EVENING = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
 
 def test_the_dashboard_days_are_the_mentors_local_days(client, clock):
-    clock(NEW_YORK_EVENING)
+    clock.move_to(NEW_YORK_EVENING)
     mentor = MentorProfileFactory(user=UserFactory(name="Maya", timezone="America/New_York"))
     ny_mentee = MenteeProfileFactory(user=UserFactory(name="Nadia Nightowl"))
 
@@ -1043,7 +1039,7 @@ KOLKATA_NIGHT = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)
 
 
 def test_a_kolkata_mentors_today_starts_at_their_midnight(client, clock):
-    clock(KOLKATA_NIGHT)
+    clock.move_to(KOLKATA_NIGHT)
     mentor = MentorProfileFactory(user=UserFactory(timezone="Asia/Kolkata"))
     mentee = MenteeProfileFactory(user=UserFactory(name="Omar Mentee"))
     # Kolkata midnight is 18:30 UTC.
