@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -12,6 +13,10 @@ class UserChangeAdminForm(UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"
+        # The model's AvatarValidator judges the picture (with clear messages,
+        # also for a decompression bomb); Django's ImageField form field would
+        # open it with Pillow first and answer only "Upload a valid image".
+        field_classes = {"avatar": forms.FileField}
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -48,6 +53,11 @@ class UserAdmin(InvalidatesProfileFragments, DjangoUserAdmin):
             },
         ),
     )
+
+    def save_model(self, request, obj, form, change):
+        # Through the service: a new avatar is stored re-encoded with its
+        # renditions, a replaced one deleted; cached pages are marked stale.
+        services.save_user(user=obj)
 
     @admin.action(description="Deactivate selected users (blocks sign-in, stops bookings)")
     def deactivate_users(self, request, queryset):

@@ -77,9 +77,13 @@ class AccountSettingsForm(forms.ModelForm):
             "timezone": TimezoneInput(),
             "avatar": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         }
+        # The model's AvatarValidator judges the picture (with clear messages,
+        # also for a decompression bomb); Django's ImageField form field would
+        # open it with Pillow first and answer only "Upload a valid image".
+        field_classes = {"avatar": forms.FileField}
         help_texts = {
             "timezone": "Times across the site are shown in this zone. Start typing to search.",
-            "avatar": "JPEG, PNG or WebP, at most 2 MB.",
+            "avatar": "JPEG, PNG or WebP, at most 2 MB and 40 megapixels.",
             "linkedin_url": "Optional. Must be an https://linkedin.com address.",
         }
 

@@ -1,11 +1,11 @@
 import uuid
-from pathlib import PurePath
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone as django_timezone
 
+from .avatars import new_avatar_name
 from .validators import (
     AvatarValidator,
     validate_linkedin_url,
@@ -15,9 +15,9 @@ from .validators import (
 
 
 def avatar_upload_to(user: "User", filename: str) -> str:
-    # A random name: the uploaded file name is not ours to publish.
-    suffix = PurePath(filename).suffix.lower()[:6]
-    return f"avatars/{uuid.uuid4().hex}{suffix}"
+    # What is stored is always our own WebP (accounts/avatars.py), whatever
+    # the upload was called: its name and extension are not kept.
+    return new_avatar_name()
 
 
 class HttpsURLField(models.URLField):

@@ -1,7 +1,12 @@
 """State changes of accounts."""
 
+from collections import Counter
+from functools import partial
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from . import avatars
 from .models import User
 
 
@@ -36,18 +41,84 @@ def reactivate_user(*, user: User) -> User:
 
 @transaction.atomic
 def update_account_settings(*, user: User, form) -> User:
-    """Save the settings form (already validated) and remove a replaced avatar.
+    """Save the settings form (already validated), through ``save_user``."""
+    form.save(commit=False)
+    save_user(user=user)
+    form.save_m2m()
+    return user
 
+
+@transaction.atomic
+def save_user(*, user: User) -> User:
+    """Save ``user`` as a form left it: the settings page, or staff in the admin.
+
+    A newly assigned avatar is never stored as uploaded: its picture is
+    re-encoded without metadata and stored with its renditions
+    (``accounts/avatars.py``). The form has run ``AvatarValidator`` on it, so
+    this does not fail on the picture. A replaced or cleared avatar's files
+    (renditions included) are deleted once the row no longer points at them.
     Name and picture appear on mentor cards and pages, so their cached
     fragments are marked stale.
     """
     from mentorship.cache import profiles_changed
 
-    previous_avatar = User.objects.filter(pk=user.pk).values_list("avatar", flat=True).get()
-    form.save()
+    previous_avatar = User.objects.filter(pk=user.pk).values_list("avatar", flat=True).first()
+    # A file not yet in storage is what the form was given.
+    if user.avatar and not user.avatar._committed:
+        prepared = avatars.prepare_avatar(user.avatar)
+        user.avatar = avatars.store_prepared_avatar(storage=user.avatar.storage, prepared=prepared)
+    user.save()
     if previous_avatar and previous_avatar != user.avatar.name:
-        # The file goes only once the row no longer points at it.
         storage = user.avatar.storage
-        transaction.on_commit(lambda: storage.delete(previous_avatar))
+        transaction.on_commit(
+            lambda: avatars.delete_avatar_files(storage=storage, name=previous_avatar)
+        )
     profiles_changed()
     return user
+
+
+def rebuild_avatars(*, users) -> Counter:
+    """Bring the stored avatars of ``users`` (a queryset of users; the data
+    migration passes its historical model's) to what ``save_user`` stores now.
+
+    Each avatar stored otherwise (an upload kept as sent, a rendition missing)
+    is read and re-encoded with its renditions under a new name; one that is
+    no acceptable picture (any more), such as a PNG of 12000 × 12000 pixels,
+    is cleared. The old files go once the row has changed. A row changed
+    meanwhile (the user uploaded another picture) is left to that change.
+    Returns how many avatars were ``rebuilt``, ``cleared``, ``missing`` (the
+    file is not in storage: left as it is) and already ``current``.
+    """
+    from mentorship.cache import profiles_changed
+
+    storage = users.model._meta.get_field("avatar").storage
+    outcome = Counter()
+    for pk, name in users.exclude(avatar="").values_list("pk", "avatar").iterator():
+        if avatars.is_current(storage=storage, name=name):
+            outcome["current"] += 1
+            continue
+        try:
+            with storage.open(name) as file:
+                prepared = avatars.prepare_avatar(file)
+        except FileNotFoundError:
+            outcome["missing"] += 1
+            continue
+        except ValidationError:
+            prepared = None
+        new_name = (
+            avatars.store_prepared_avatar(storage=storage, prepared=prepared) if prepared else ""
+        )
+        with transaction.atomic():
+            changed = users.filter(pk=pk, avatar=name).update(avatar=new_name)
+            if changed:
+                transaction.on_commit(
+                    partial(avatars.delete_avatar_files, storage=storage, name=name)
+                )
+        if not changed:
+            if new_name:
+                avatars.delete_avatar_files(storage=storage, name=new_name)
+            continue
+        outcome["rebuilt" if new_name else "cleared"] += 1
+    if outcome["rebuilt"] or outcome["cleared"]:
+        profiles_changed()
+    return outcome

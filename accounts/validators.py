@@ -7,10 +7,8 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
-from PIL import Image, UnidentifiedImageError
 
-AVATAR_MAX_BYTES = 2 * 1024 * 1024
-AVATAR_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+from .avatars import open_avatar
 
 
 @lru_cache(maxsize=1)
@@ -79,38 +77,23 @@ def validate_linkedin_url(value: str) -> None:
 
 @deconstructible
 class AvatarValidator:
-    """A real JPEG, PNG or WebP image of at most 2 MB.
+    """A real JPEG, PNG or WebP picture of at most 2 MB and 40 megapixels.
 
-    The extension and the declared content type are not trusted: the bytes are
-    opened and verified with Pillow.
+    The extension and the declared content type are not trusted: the bytes
+    are decoded in full with Pillow (``accounts.avatars.open_avatar``), the
+    pixel count checked from the header first, so that storing the picture
+    afterwards (``accounts.services.save_user``) cannot fail on it. Files
+    already stored are our own re-encoded pictures and are not read again.
     """
 
     def __call__(self, file) -> None:
-        if file.size > AVATAR_MAX_BYTES:
-            raise ValidationError(
-                "The picture is %(size)s MB; the limit is 2 MB.",
-                code="file_too_large",
-                params={"size": f"{file.size / (1024 * 1024):.1f}"},
-            )
+        if getattr(file, "_committed", False):
+            return
         position = file.tell() if hasattr(file, "tell") else 0
         try:
-            file.seek(0)
-            with Image.open(file) as image:
-                image_format = image.format
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-            raise ValidationError(
-                "This file is not a picture we can read. Upload a JPEG, PNG or WebP image.",
-                code="invalid_image",
-            ) from error
+            open_avatar(file)
         finally:
             file.seek(position)
-        if image_format not in AVATAR_FORMATS:
-            raise ValidationError(
-                "Pictures must be JPEG, PNG or WebP (this one is %(format)s).",
-                code="invalid_image_format",
-                params={"format": image_format or "unknown"},
-            )
 
     def __eq__(self, other) -> bool:
         return isinstance(other, AvatarValidator)
