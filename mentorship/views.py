@@ -11,6 +11,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
+from django.views.static import serve
 
 from reviews.views import mentor_reviews_context
 from scheduling.selectors import next_available_times
@@ -223,3 +224,17 @@ def healthz(request):
     else:
         overall, status = "ok", 200
     return JsonResponse({"status": overall, **state}, status=status)
+
+
+# --- Uploaded files --------------------------------------------------------------------
+
+
+@require_safe
+def media(request, path):
+    """``/media/<path>``: uploaded files (avatars), when Django serves them
+    itself (``DJANGO_SERVE_MEDIA=1``, one machine). The content type comes
+    from the extension (``accounts.avatars`` stores ``.webp`` only; the
+    accounts app registers that type), and SecurityMiddleware adds
+    ``X-Content-Type-Options: nosniff``, so browsers never guess another.
+    ``MEDIA_ROOT`` is read per request, like the storage that writes there."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
