@@ -50,8 +50,15 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username: str) -> "User":
-        # Email is the login and is unique case-insensitively.
+        # Email is the login and is unique case-insensitively. Nothing longer
+        # than an email address can be one (and SQLite refuses a LIKE pattern
+        # of tens of thousands of characters, which a login form may send).
+        if len(username or "") > EMAIL_MAX_LENGTH:
+            raise self.model.DoesNotExist("No user has an email address that long.")
         return self.get(email__iexact=username)
+
+
+EMAIL_MAX_LENGTH = 254  # EmailField's default, RFC 5321's limit
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -3,6 +3,7 @@ from django.db.models import Count
 
 from scheduling.models import Availability, SessionType
 
+from .admin_site import CheckedModelAdminMixin
 from .cache import InvalidatesProfileFragments
 from .models import (
     MAX_EXPERTISE_TAGS,
@@ -14,32 +15,32 @@ from .models import (
 )
 
 
-class MentorExpertiseInline(admin.TabularInline):
+class MentorExpertiseInline(CheckedModelAdminMixin, admin.TabularInline):
     model = MentorExpertise
     extra = 1
     max_num = MAX_EXPERTISE_TAGS
     autocomplete_fields = ["tag"]
 
 
-class SocialLinkInline(admin.TabularInline):
+class SocialLinkInline(CheckedModelAdminMixin, admin.TabularInline):
     model = SocialLink
     extra = 1
 
 
-class SessionTypeInline(admin.TabularInline):
+class SessionTypeInline(CheckedModelAdminMixin, admin.TabularInline):
     model = SessionType
     extra = 0
     fields = ("name", "slug", "duration_minutes", "is_active")
 
 
-class AvailabilityInline(admin.TabularInline):
+class AvailabilityInline(CheckedModelAdminMixin, admin.TabularInline):
     model = Availability
     extra = 0
     fields = ("kind", "timezone", "start", "end", "recurrence")
 
 
 @admin.register(MentorProfile)
-class MentorProfileAdmin(InvalidatesProfileFragments, admin.ModelAdmin):
+class MentorProfileAdmin(CheckedModelAdminMixin, InvalidatesProfileFragments, admin.ModelAdmin):
     list_display = (
         "__str__",
         "slug",

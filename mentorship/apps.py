@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.core import checks
 
 
@@ -12,3 +13,10 @@ class MentorshipConfig(AppConfig):
         from .zone_data import check_zone_data
 
         checks.register(check_zone_data)
+
+
+class MentorshipAdminConfig(admin_apps.AdminConfig):
+    """``django.contrib.admin`` with our site as the default one."""
+
+    default = False  # named in INSTALLED_APPS; "mentorship" is MentorshipConfig
+    default_site = "mentorship.admin_site.MentorshipAdminSite"

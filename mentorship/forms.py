@@ -11,10 +11,29 @@ from .models import (
 )
 
 
+class IdChoicesField(forms.ModelMultipleChoiceField):
+    """Choices by integer id. An id no integer column holds (SQLite raises
+    OverflowError for it, which Django's field does not catch) is refused as
+    an unknown choice before any query."""
+
+    LARGEST_ID = 2**63 - 1
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk).strip()
+            if not text.isdigit() or int(text) > self.LARGEST_ID:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": text[:40]},
+                )
+        return super()._check_values(value)
+
+
 class MentorProfileForm(forms.ModelForm):
     """The owner's editable fields. Rating, slug and owner are never form fields."""
 
-    expertise = forms.ModelMultipleChoiceField(
+    expertise = IdChoicesField(
         queryset=ExpertiseTag.objects.order_by("name"),
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),

@@ -8,8 +8,6 @@ from . import views
 # The admin's own login form would bypass allauth's rate limits and email
 # verification: send admin sign-ins through allauth instead.
 admin.site.login = secure_admin_login(admin.site.login)
-admin.site.site_header = "Mentorship administration"
-admin.site.site_title = "Mentorship admin"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -12,17 +12,17 @@ parse, call them and show their refusals.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from mentorship.cache import profiles_version
 from mentorship.models import MentorProfile
+from mentorship.redirects import safe_next
 from mentorship.selectors import mentor_for_page
 from scheduling.models import Session
 
@@ -205,15 +205,13 @@ def mentor_reviews(request, slug):
 def _back_to_reviews(request, review: Review):
     """Where a reply or a report returns: the page it was sent from (``next``,
     same site only), else the mentor page at the review."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(f"{target.split('#')[0]}#review-{review.pk}")
-    slug = review.mentor.slug
-    return redirect(
-        f"{reverse('mentorship:mentor_detail', kwargs={'slug': slug})}#review-{review.pk}"
-    )
+    target = safe_next(request, _next_of(request)).split("#")[0]
+    page = target or reverse("mentorship:mentor_detail", kwargs={"slug": review.mentor.slug})
+    return HttpResponseRedirect(f"{page}#review-{review.pk}")
+
+
+def _next_of(request) -> str:
+    return request.POST.get("next") or request.GET.get("next") or ""
 
 
 # --- The mentor's reply ------------------------------------------------------------------------
@@ -263,7 +261,7 @@ def review_reply(request, review_id):
             "review": review,
             "reply": reply,
             "form": form,
-            "next": request.POST.get("next") or request.GET.get("next", ""),
+            "next": safe_next(request, _next_of(request)),
         },
         status=status,
     )
@@ -308,7 +306,7 @@ def review_report(request, review_id):
     with htmx the small form that replaces the "Report" button); POST
     ``reason`` files the report."""
     review = _reportable_review(request.user, review_id)
-    context = {"review": review, "next": request.POST.get("next") or request.GET.get("next", "")}
+    context = {"review": review, "next": safe_next(request, _next_of(request))}
     partial = request.htmx and not request.htmx.history_restore_request
     template = "reviews/_report_form.html" if partial else "reviews/review_report.html"
     if review.mentee.user_id == request.user.pk:

@@ -24,6 +24,7 @@ from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from mentorship.admin_site import CheckedModelAdminMixin
 from mentorship.cache import InvalidatesProfileFragments
 from mentorship.models import MentorProfile
 
@@ -265,7 +266,7 @@ class SessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SessionType)
-class SessionTypeAdmin(InvalidatesProfileFragments, admin.ModelAdmin):
+class SessionTypeAdmin(CheckedModelAdminMixin, InvalidatesProfileFragments, admin.ModelAdmin):
     """Session types; switch one off (``is_active``) rather than delete it:
     booked sessions point at it (``remove_session_type``'s rule)."""
 
@@ -288,7 +289,7 @@ class SessionTypeAdmin(InvalidatesProfileFragments, admin.ModelAdmin):
 
 
 @admin.register(Availability)
-class AvailabilityAdmin(InvalidatesProfileFragments, admin.ModelAdmin):
+class AvailabilityAdmin(CheckedModelAdminMixin, InvalidatesProfileFragments, admin.ModelAdmin):
     """Mentors' windows of time, in wall-clock time of each row's zone."""
 
     list_display = ("mentor", "kind", "start", "end", "timezone", "repeats", "created_at")
@@ -305,7 +306,7 @@ class AvailabilityAdmin(InvalidatesProfileFragments, admin.ModelAdmin):
 
 
 @admin.register(BusyInterval)
-class BusyIntervalAdmin(InvalidatesProfileFragments, admin.ModelAdmin):
+class BusyIntervalAdmin(CheckedModelAdminMixin, InvalidatesProfileFragments, admin.ModelAdmin):
     """Busy times read from calendars: each sync replaces them, so staff only
     look (and may delete a stale one)."""
 

@@ -4,6 +4,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
 from django import forms
+from django.utils import timezone
 
 from .services import WEEKDAY_NAMES
 
@@ -188,6 +189,10 @@ class DateOverrideForm(MarksInvalidFields):
         return [(self[f"start_{index}"], self[f"end_{index}"]) for index in range(OVERRIDE_RANGES)]
 
 
+# How far ahead time off may be entered (no booking horizon reaches further).
+TIME_OFF_REACH = timedelta(days=5 * 366)
+
+
 class TimeOffForm(MarksInvalidFields):
     start_date = forms.DateField(
         label="From",
@@ -214,6 +219,12 @@ class TimeOffForm(MarksInvalidFields):
         cleaned = super().clean()
         start_date, end_date = cleaned.get("start_date"), cleaned.get("end_date")
         if start_date is None or end_date is None:
+            return cleaned
+        latest = timezone.localdate() + TIME_OFF_REACH
+        for name, day in (("start_date", start_date), ("end_date", end_date)):
+            if day > latest:
+                self.add_error(name, f"Choose a date before {latest:%-d %B %Y}.")
+        if self.errors:
             return cleaned
         # Naive on purpose: wall-clock times in the mentor's zone.
         self.start = datetime.combine(start_date, cleaned.get("start_time") or time.min)

@@ -27,7 +27,7 @@ from .booking import BookingRefused, SlotTaken, book_session
 from .forms_booking import PickerQuery, SessionTypeForm
 from .models import SessionType
 from .slots import Slot, available_slots
-from .views import MAX_RANGE_DAYS, _slot_range, _utc_iso
+from .views import MAX_RANGE_DAYS, _utc_iso, utc_range
 
 PICKER_CACHE_SECONDS = 60
 
@@ -157,14 +157,6 @@ class PickerDay:
     times: list[PickerTime]
 
 
-def _utc_range(zone_name: str, first: date, last: date) -> tuple[datetime, datetime]:
-    """[start, end) in UTC for the dates ``first``..``last`` (inclusive) in ``zone_name``."""
-    _zone, start, end = _slot_range(
-        {"tz": zone_name, "from": first.isoformat(), "to": last.isoformat()}
-    )
-    return start, end
-
-
 def next_available_slot(
     mentor: MentorProfile,
     session_type: SessionType,
@@ -261,7 +253,7 @@ def _picker_context(
     if session_type is None:
         return context
 
-    start, end = _utc_range(query.zone_name, query.week, query.week_end)
+    start, end = utc_range(query.zone_name, query.week, query.week_end)
     slots = available_slots(mentor, session_type, start, end, now=now, ignoring=mode.ignoring)
     if mode.current is not None:  # its own time is not a new time
         slots = [slot for slot in slots if slot.start != mode.current.start]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 from mentorship.models import MentorProfile
 
 from . import calendar_sync
+from .calendars import google
 from .models import CalendarConnection
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def calendar_settings(request):
             "mentor": mentor,
             "connections": connections,
             "connected": {connection.provider for connection in connections},
+            "google_available": google.is_configured(),
         },
     )
 

@@ -42,7 +42,14 @@ def connect(request):
     if own_mentor(request) is None:
         return _not_a_mentor(request)
     if not google.is_configured():
-        return _page(request, problem="Google Calendar is not set up on this site.", status=503)
+        # Not an error of the request: the site has no Google client. Back to
+        # the settings, which offer CalDAV instead.
+        messages.info(
+            request,
+            "Google Calendar is not set up on this site yet. You can connect a CalDAV "
+            "calendar (iCloud, Fastmail, Nextcloud…) instead.",
+        )
+        return redirect("scheduling:calendar_settings")
     if request.method != "POST":
         return _page(request)
     url, pending = google.start_authorization(user=request.user)

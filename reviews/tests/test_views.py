@@ -813,6 +813,46 @@ def test_an_unsafe_next_goes_to_the_mentor_page(client, review):
     assert response["Location"] == f"{mentor_url(review.mentor)}#review-{review.pk}"
 
 
+# Each unsafe ``next`` falls back to the mentor page. "foo" (no leading slash)
+# used to reach redirect() as a URL name: a 500, after the reply or report
+# was saved (issue 14).
+UNSAFE_NEXTS = [
+    "foo",
+    "mentors/maya-mentor/",
+    "https://evil.example.com/",
+    "//evil.example.com/x",
+    "/\\evil.example.com/",
+    "javascript:alert(1)",
+    "/mentors/\x7f/",
+    "",
+]
+
+
+@pytest.mark.parametrize("unsafe", UNSAFE_NEXTS)
+def test_an_unsafe_next_of_a_reply_goes_to_the_mentor_page(client, review, unsafe):
+    client.force_login(review.mentor.user)
+    page = client.get(reply_url(review), {"next": unsafe})
+    assert page.status_code == 200
+    assert 'name="next" value=""' in page.content.decode()  # not carried into the form
+    response = client.post(reply_url(review), {"body": "Thanks!", "next": unsafe})
+    assert response.status_code == 302
+    assert response["Location"] == f"{mentor_url(review.mentor)}#review-{review.pk}"
+    assert ReviewReply.objects.get().body == "Thanks!"
+
+
+@pytest.mark.parametrize("unsafe", UNSAFE_NEXTS)
+def test_an_unsafe_next_of_a_report_goes_to_the_mentor_page(client, review, unsafe):
+    client.force_login(UserFactory())
+    response = client.post(report_url(review), {"reason": "Off topic.", "next": unsafe})
+    assert response.status_code == 302
+    assert response["Location"] == f"{mentor_url(review.mentor)}#review-{review.pk}"
+    assert ReviewReport.objects.count() == 1
+    # The author, sent back at once, goes the same way.
+    client.force_login(review.mentee.user)
+    response = client.get(report_url(review), {"next": unsafe})
+    assert response["Location"] == f"{mentor_url(review.mentor)}#review-{review.pk}"
+
+
 @pytest.mark.parametrize("who", ["author", "other", "staff", "other mentor"])
 def test_only_the_reviews_mentor_may_reply(client, review, staff, who):
     ReviewReplyFactory(review=review, body="Mine.")

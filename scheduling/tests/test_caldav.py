@@ -575,7 +575,9 @@ def test_connect_and_choose_end_to_end(
     connect_url = reverse("scheduling:calendar_caldav_connect")
     settings_page = client.get(reverse("scheduling:calendar_settings"))
     assert connect_url in settings_page.text
-    assert reverse("scheduling:calendar_google_connect") in settings_page.text
+    # No Google client in tests: the page says Google is not available here.
+    assert reverse("scheduling:calendar_google_connect") not in settings_page.text
+    assert 'id="google-unavailable"' in settings_page.text
     assert client.get(connect_url).status_code == 200
 
     refused = client.post(

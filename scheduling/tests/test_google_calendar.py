@@ -349,10 +349,23 @@ def test_without_a_google_client_the_page_says_so_and_nothing_starts(
 ):
     settings.GOOGLE_CLIENT_ID = ""
 
-    for response in (mentor_client.get(CONNECT), mentor_client.post(CONNECT)):
-        assert response.status_code == 503
-        assert "not set up on this site" in response.content.decode()
+    for send in (mentor_client.get, mentor_client.post):
+        response = send(CONNECT)
+        # Not a server error: back to the settings, which say so and offer CalDAV.
+        assert response.status_code == 302
+        assert response["Location"] == "/calendars/"
+        page = mentor_client.get(response["Location"]).content.decode()
+        assert "Google Calendar is not set up on this site yet" in page
+        assert 'id="google-unavailable"' in page
+        assert CONNECT not in page
     assert PENDING_KEY not in mentor_client.session
+
+
+@pytest.mark.django_db
+def test_the_settings_offer_google_when_the_site_has_a_client(fake, mentor_client, mentor):
+    page = mentor_client.get("/calendars/").content.decode()
+    assert CONNECT in page
+    assert 'id="google-unavailable"' not in page
 
 
 @pytest.mark.django_db

@@ -108,6 +108,13 @@ def test_anonymous_may_read(client, mentor):
         ({"from": "2026-12-10", "to": "2026-12-01"}, "must not be after"),
         ({"from": "2026-12-01", "to": "2027-02-01"}, "at most 62 days"),
         ({"type": "nope"}, "no session type “nope”"),
+        # Found by fuzzing (issue 14): a NUL reached PostgreSQL, which refuses
+        # it; dates near year 1 or 9999 overflowed the date arithmetic.
+        ({"type": "%00"}, "must be the slug of a session type"),
+        ({"type": "intro%00call"}, "must be the slug of a session type"),
+        ({"from": "0001-01-01", "to": "0001-01-02"}, "within ten years of today"),
+        ({"from": "9999-12-30", "to": "9999-12-31"}, "within ten years of today"),
+        ({"to": "9999-12-31"}, "within ten years of today"),
     ],
 )
 def test_bad_parameters_are_400_with_an_error(client, mentor, params, message):
@@ -155,3 +162,36 @@ def test_query_count_is_constant(client, mentor, days, django_assert_max_num_que
             url(mentor, **{"from": "2026-12-01", "to": date.fromordinal(last).isoformat()})
         )
     assert response.status_code == 200
+
+
+def test_the_cache_key_holds_only_the_checked_parameters(client, mentor, monkeypatch):
+    """Junk in the query string neither lengthens the key nor makes new entries."""
+    from scheduling import views
+
+    keys = []
+    real_set = views.cache.set
+    monkeypatch.setattr(
+        views.cache,
+        "set",
+        lambda key, *args, **kwargs: keys.append(key) or real_set(key, *args, **kwargs),
+    )
+    asked = {"type": "intro-call", "tz": "America/New_York", "from": "2026-11-30"}
+    first = client.get(url(mentor, **asked, junk="x" * 100_000))
+    second = client.get(url(mentor, **asked, other="y" * 50, junk="z"))
+    third = client.get(url(mentor, **{**asked, "to": "2026-12-06"}))  # the default "to"
+
+    assert first.status_code == second.status_code == third.status_code == 200
+    assert first.json() == second.json() == third.json()
+    assert len(keys) == 1, "the same checked parameters are one entry"
+    assert len(keys[0]) < 200
+    assert keys[0].endswith(":America/New_York:2026-11-30:2026-12-06:intro-call")
+
+
+def test_a_bad_request_is_not_cached(client, mentor, monkeypatch):
+    from scheduling import views
+
+    keys = []
+    monkeypatch.setattr(views.cache, "set", lambda key, *args, **kwargs: keys.append(key))
+    for junk in ("a", "b", "c"):
+        assert client.get(url(mentor, tz=f"Nowhere/{junk}")).status_code == 400
+    assert keys == []
