@@ -192,6 +192,17 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 
+# The client address the rate limits count by. Without a proxy it is the
+# connection's (REMOTE_ADDR) and X-Forwarded-For is ignored: anyone can send
+# it. Behind our own proxy (DJANGO_BEHIND_PROXY=1) every connection comes from
+# the proxy, so the client is the X-Forwarded-For entry our proxy appended,
+# the last one (DJANGO_TRUSTED_PROXY_COUNT from the end with more proxies of
+# ours in a chain); entries before it are the client's to forge.
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int(
+    "DJANGO_TRUSTED_PROXY_COUNT", default=1 if BEHIND_PROXY else 0
+)
+
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
@@ -402,7 +413,7 @@ if not DEBUG:
     # __Host- cookies are only accepted over HTTPS, for this host, for path "/".
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
-    if env.bool("DJANGO_BEHIND_PROXY", default=False):
+    if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
         USE_X_FORWARDED_HOST = True
 
