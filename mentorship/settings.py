@@ -178,11 +178,20 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Mentorship] "
+# The emailed reset link signs the user in: the way back in when failed
+# sign-ins by others have paused their account (accounts/adapters.py).
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 # allauth's rate limits are on by default and use the cache above; listed here
-# so the limits we rely on are visible (and overridable in tests).
+# so the limits we rely on are visible (and overridable in tests). A refused
+# request gets templates/429.html with status 429.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    # Failed password sign-ins, counted by accounts/adapters.py (the rule is
+    # written down there): per address, per address and account, per account
+    # (but not from the addresses the account signed in from lately).
+    "login_failed": "10/m/ip,100/h/ip",
+    "login_failed_ip_account": "5/5m/key,30/d/key",
+    "login_failed_account": "30/h/key,100/d/key",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",

@@ -108,13 +108,21 @@ def test_login_rate_limit_answers_429(client, user, settings):
 
 
 @pytest.mark.django_db
-def test_repeated_failed_logins_lock_the_account_key(client, user):
-    # Default limits: 5 failures per 5 minutes per login key.
+def test_repeated_failed_logins_pause_that_address_for_that_account(client, user):
+    # Default limits: 5 failures per 5 minutes per address and account; the
+    # rest of the rule is in test_login_throttling.py.
     for _ in range(5):
         client.post(LOGIN_URL, {"login": user.email, "password": "wrong"})
     response = client.post(LOGIN_URL, {"login": user.email, "password": PASSWORD})
-    assert "Too many failed login attempts" in response.text
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.text
     assert "_auth_user_id" not in client.session
+
+    response = client.post(
+        LOGIN_URL, {"login": user.email, "password": PASSWORD}, REMOTE_ADDR="192.0.2.20"
+    )
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
 
 
 @pytest.mark.django_db
