@@ -200,3 +200,25 @@ def test_mentor_connects_a_caldav_calendar_that_blocks_and_receives_sessions(
     finally:
         visitor_context.close()
         mentor_context.close()
+
+
+def test_without_google_on_the_site_the_page_offers_caldav_and_an_old_link_comes_back(
+    browser, live_server, settings
+):
+    settings.GOOGLE_CLIENT_ID = ""
+    mentor = new_york_mentor(starting=date(2026, 6, 1))
+    context, page = new_page(browser, live_server, "America/New_York")
+    problems = watch_browser_problems(page)
+    log_in(page, mentor.user.email)
+    for width, height in ((1280, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("/calendars/")
+        expect(page.locator("#google-unavailable")).to_contain_text("Not available on this site")
+        expect(page.get_by_role("link", name="Connect Google Calendar")).to_have_count(0)
+        # A bookmarked connect link comes back here with a message, not an error page.
+        page.goto("/calendars/google/connect/")
+        expect(page).to_have_url(re.compile(r"/calendars/$"))
+        expect(page.get_by_role("status")).to_contain_text("Google Calendar is not set up")
+        shoot(page, f"calendars-without-google-{width}")
+    assert problems == []
+    context.close()
