@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes (pytest-xdist). Two match this project's CI machines; on
+# Redis the tests use databases 0-15, eight per process, so two at most.
+TEST_WORKERS ?= 2
 
 # Local development runs in debug mode unless the environment says otherwise.
 export DJANGO_DEBUG ?= 1
@@ -38,7 +41,7 @@ run: seed
 
 ## test: fresh clone → install, run the whole suite (SQLite unless DATABASE_URL is set)
 test: install-dev
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## test-future: the suite but the browser tests, on SQLite, with the process clock 400 days
 ## ahead (Debian's faketime; child processes too), so a test that builds data from a literal
@@ -48,13 +51,13 @@ test-future: install-dev
 	  echo "make test-future needs faketime: sudo apt-get install faketime" >&2; exit 1; }
 	env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL \
 	  TEST_SQLITE_NAME="$${TEST_SQLITE_NAME:-var/test-future-db.sqlite3}" \
-	  faketime -f +400d $(BIN)/pytest -m "not browser" -n 2 $(PYTEST_ARGS)
+	  faketime -f +400d $(BIN)/pytest -m "not browser" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## test-postgres: the suite against the local PostgreSQL and Redis, as CI runs it
 test-postgres: install-dev
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/mentorship \
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/0 REDIS_URL=redis://127.0.0.1:6379/1 \
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

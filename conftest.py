@@ -53,7 +53,9 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture
 def redis_url() -> str:
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    from mentorship.settings_test import worker_redis_url
+
+    url = worker_redis_url(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/4"))
     import redis
 
     try:

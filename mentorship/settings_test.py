@@ -8,8 +8,38 @@ import os
 
 os.environ.setdefault("DJANGO_DEBUG", "1")
 
+from urllib.parse import urlsplit, urlunsplit
+
 from mentorship.settings import *  # noqa: F403
-from mentorship.settings import VAR_DIR
+from mentorship.settings import CACHES, CELERY_BROKER_URL, REDIS_URL, VAR_DIR
+
+# Tests flush their Redis databases (the cache between tests, brokers in the
+# worker tests), so each pytest-xdist worker gets its own block of databases:
+# worker gwN adds 8 x N to every database number. A Redis server has 16.
+REDIS_DATABASES_PER_WORKER = 8
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def worker_redis_url(url: str) -> str:
+    """``url`` with its database number moved into this test worker's block."""
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("redis"):
+        return url
+    number = int(parts.path.strip("/") or 0)
+    if number >= REDIS_DATABASES_PER_WORKER or _WORKER > 1:
+        raise ValueError(
+            f"{url}: tests use Redis databases 0-{REDIS_DATABASES_PER_WORKER - 1}, "
+            "with at most two xdist workers (-n 2)"
+        )
+    shifted = number + REDIS_DATABASES_PER_WORKER * _WORKER
+    return urlunsplit(parts._replace(path=f"/{shifted}"))
+
+
+if REDIS_URL:
+    REDIS_URL = worker_redis_url(REDIS_URL)
+    CACHES["default"]["LOCATION"] = REDIS_URL
+if CELERY_BROKER_URL:
+    CELERY_BROKER_URL = worker_redis_url(CELERY_BROKER_URL)
 
 # Hashing strength is not under test; speed is.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -127,8 +127,10 @@ def redis_database_url(number: int) -> str:
     """Redis database ``number`` on the test Redis server, flushed, or skip."""
     import redis
 
-    base = urlsplit(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
-    url = f"{base.scheme}://{base.netloc}/{number}"
+    from mentorship.settings_test import worker_redis_url
+
+    base = urlsplit(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/4"))
+    url = worker_redis_url(f"{base.scheme}://{base.netloc}/{number}")
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).flushdb()
     except redis.RedisError as error:
