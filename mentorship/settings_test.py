@@ -26,6 +26,8 @@ def worker_redis_url(url: str) -> str:
     if not parts.scheme.startswith("redis"):
         return url
     number = int(parts.path.strip("/") or 0)
+    if number // REDIS_DATABASES_PER_WORKER == _WORKER:
+        return url  # already in this worker's block (a child process of a test)
     if number >= REDIS_DATABASES_PER_WORKER or _WORKER > 1:
         raise ValueError(
             f"{url}: tests use Redis databases 0-{REDIS_DATABASES_PER_WORKER - 1}, "
