@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from mentorship.cache import InvalidatesProfileFragments
+from core.cache import InvalidatesProfileFragments
 
 from . import services
 from .models import User

@@ -19,7 +19,7 @@ def deactivate_user(*, user: User) -> User:
     deactivated ones). Reactivating does not reopen bookings: the mentor
     chooses that again.
     """
-    from mentorship.cache import profiles_changed
+    from core.cache import profiles_changed
     from mentorship.models import MentorProfile
 
     user.is_active = False
@@ -31,7 +31,7 @@ def deactivate_user(*, user: User) -> User:
 
 @transaction.atomic
 def reactivate_user(*, user: User) -> User:
-    from mentorship.cache import profiles_changed
+    from core.cache import profiles_changed
 
     user.is_active = True
     user.save(update_fields=["is_active"])
@@ -60,7 +60,7 @@ def save_user(*, user: User) -> User:
     Name and picture appear on mentor cards and pages, so their cached
     fragments are marked stale.
     """
-    from mentorship.cache import profiles_changed
+    from core.cache import profiles_changed
 
     previous_avatar = User.objects.filter(pk=user.pk).values_list("avatar", flat=True).first()
     # A file not yet in storage is what the form was given.
@@ -89,7 +89,7 @@ def rebuild_avatars(*, users) -> Counter:
     Returns how many avatars were ``rebuilt``, ``cleared``, ``missing`` (the
     file is not in storage: left as it is) and already ``current``.
     """
-    from mentorship.cache import profiles_changed
+    from core.cache import profiles_changed
 
     storage = users.model._meta.get_field("avatar").storage
     outcome = Counter()

@@ -114,8 +114,8 @@ def ensure_mentors(kind: str, count: int):
     from accounts.models import User
     from mentorship.models import MentorProfile
     from mentorship.services import become_mentor
+    from scheduling.availability import replace_weekly_hours
     from scheduling.models import Availability
-    from scheduling.services import replace_weekly_hours
 
     mentors = []
     for number in range(count):
@@ -192,7 +192,7 @@ def ensure_mentees(numbers: range) -> dict[int, object]:
 def reset_sessions(mentors) -> int:
     """Delete the sessions earlier runs booked with ``mentors`` (benchmark
     mentors: only benchmark mentees book them, and they book no one else)."""
-    from mentorship.cache import times_changed
+    from core.cache import times_changed
     from scheduling.models import Session
 
     deleted, _ = Session.objects.filter(mentor__in=mentors).delete()

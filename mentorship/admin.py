@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from core.cache import InvalidatesProfileFragments
 from scheduling.models import Availability, SessionType
 
 from .admin_site import CheckedModelAdminMixin
-from .cache import InvalidatesProfileFragments
 from .models import (
     MAX_EXPERTISE_TAGS,
     ExpertiseTag,

@@ -29,6 +29,15 @@ class MentorProfileQuerySet(models.QuerySet):
         """Mentors in the directory: accepting bookings, with an active account."""
         return self.filter(is_accepting_bookings=True, user__is_active=True)
 
+    def owned_by(self, user):
+        """``user``'s own mentor profile (none for anyone else, staff included:
+        staff use the admin). ``.owned_by(user).first()`` is "my mentor
+        profile"; ``get_object_or_404(MentorProfile.objects.owned_by(user),
+        slug=slug)`` is the owner-only page, a 404 for everyone else."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
     def visible_to(self, user):
         """Mentors accepting bookings for everyone; the owner and staff always."""
         if user.is_authenticated and user.is_staff:

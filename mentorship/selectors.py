@@ -13,7 +13,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
-from .cache import FRAGMENT_SECONDS, profiles_version
+from core.cache import FRAGMENT_SECONDS, profiles_version
+
 from .models import ExpertiseTag, MentorExpertise, MentorProfile
 
 PAGE_SIZE = 20

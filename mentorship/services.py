@@ -4,9 +4,9 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from accounts.models import User
-from scheduling.services import create_default_session_types
+from core.cache import profiles_changed
+from scheduling.availability import create_default_session_types
 
-from .cache import profiles_changed
 from .models import (
     MAX_EXPERTISE_TAGS,
     ExpertiseTag,
@@ -43,7 +43,7 @@ def become_mentor(*, user: User) -> MentorProfile:
     The slug comes from the user's name and is unique; two people with the same
     name racing for it both succeed, the second with the next free number.
     """
-    existing = MentorProfile.objects.filter(user=user).first()
+    existing = MentorProfile.objects.owned_by(user).first()
     if existing is not None:
         return existing
     for _attempt in range(5):
@@ -58,7 +58,7 @@ def become_mentor(*, user: User) -> MentorProfile:
                 profiles_changed()
                 return profile
         except IntegrityError:
-            existing = MentorProfile.objects.filter(user=user).first()
+            existing = MentorProfile.objects.owned_by(user).first()
             if existing is not None:
                 return existing
     raise ProfileError("We could not create your mentor profile. Please try again.")

@@ -13,11 +13,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django.views.static import serve
 
+from core.cache import profiles_version, versions
 from reviews.views import mentor_reviews_context
 from scheduling.selectors import next_available_times
 
 from . import selectors, services
-from .cache import profiles_version, versions
 from .forms import MenteeProfileForm, MentorProfileForm, social_link_formset
 from .models import MenteeProfile, MentorProfile
 
@@ -87,7 +87,7 @@ def mentor_detail(request, slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def become_mentor(request):
-    existing = MentorProfile.objects.filter(user=request.user).first()
+    existing = MentorProfile.objects.owned_by(request.user).first()
     if existing is not None:
         return redirect("mentorship:mentor_edit", slug=existing.slug)
     if request.method == "POST":
@@ -119,7 +119,7 @@ def become_mentee(request):
 def mentor_edit(request, slug):
     """Only the owner edits; everyone else (staff included: they use the admin) gets 404."""
     mentor = get_object_or_404(
-        MentorProfile.objects.select_related("user"), slug=slug, user=request.user
+        MentorProfile.objects.owned_by(request.user).select_related("user"), slug=slug
     )
     if request.method == "POST":
         form = MentorProfileForm(request.POST, instance=mentor)

@@ -29,7 +29,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from mentorship.cache import profiles_changed
+from core.cache import profiles_changed
 from mentorship.models import MentorProfile
 from scheduling.models import Session
 

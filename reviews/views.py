@@ -20,9 +20,9 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from mentorship.cache import profiles_version
+from core.cache import profiles_version
+from core.redirects import safe_next
 from mentorship.models import MentorProfile
-from mentorship.redirects import safe_next
 from mentorship.selectors import mentor_for_page
 from scheduling.models import Session
 

@@ -24,11 +24,10 @@ from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from core.cache import InvalidatesProfileFragments
 from mentorship.admin_site import CheckedModelAdminMixin
-from mentorship.cache import InvalidatesProfileFragments
 from mentorship.models import MentorProfile
 
-from . import outbox
 from .booking import REASON_MAX_LENGTH, BookingRefused, cancel_session
 from .models import (
     Availability,
@@ -39,6 +38,7 @@ from .models import (
     Session,
     SessionType,
 )
+from .notifications import outbox
 from .timefmt import local_time
 
 logger = logging.getLogger(__name__)

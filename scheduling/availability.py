@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone as django_timezone
 
 from accounts.validators import validate_timezone
-from mentorship.cache import times_changed
+from core.cache import times_changed
 from mentorship.models import MentorProfile
 
 from .models import Availability, SessionType

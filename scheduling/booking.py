@@ -23,12 +23,13 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
-from mentorship.cache import times_changed
+from core.cache import times_changed
 from mentorship.models import MenteeProfile, MentorProfile
 
-from . import calendar_sync, outbox
+from .calendars import sync as calendar_sync
 from .meetings import meeting_provider
 from .models import Session, SessionType
+from .notifications import outbox
 from .slots import available_slots
 
 TOPIC_MAX_LENGTH = 1000

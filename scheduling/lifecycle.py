@@ -14,11 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from mentorship.cache import times_changed
+from core.cache import times_changed
 
-from . import outbox
 from .booking import BookingRefused
 from .models import Session
+from .notifications import outbox
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,15 @@ class Availability(models.Model):
         return f"{self.get_kind_display()} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M} UTC"
 
 
+class CalendarConnectionQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        """The connections of ``user``'s mentor profile; none for anyone else
+        (staff use the admin)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(mentor__user=user)
+
+
 class CalendarConnection(models.Model):
     """A mentor's external calendar account: Google (OAuth) or CalDAV.
 
@@ -197,6 +206,8 @@ class CalendarConnection(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CalendarConnectionQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]
@@ -282,7 +293,19 @@ class SessionQuerySet(models.QuerySet):
         return self.filter(status__in=[Session.Status.UPCOMING, Session.Status.ACTIVE])
 
     def for_participant(self, user):
+        """Sessions ``user`` takes part in, as mentor or mentee: the ones they
+        may act on (cancel, move, mark, review)."""
+        if not user.is_authenticated:
+            return self.none()
         return self.filter(Q(mentor__user=user) | Q(mentee__user=user))
+
+    def visible_to(self, user):
+        """Sessions ``user`` may see: their own as mentor or mentee; staff see
+        all. With the people and the type a session page shows."""
+        sessions = self.select_related("mentor__user", "mentee__user", "session_type")
+        if user.is_authenticated and user.is_staff:
+            return sessions
+        return sessions.for_participant(user)
 
 
 class Session(models.Model):

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.utils import timezone
 
-from mentorship.cache import Versions, versions
+from core.cache import Versions, versions
 
 from .models import SessionType
 from .slots import Slot, available_slots

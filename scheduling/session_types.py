@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from mentorship.cache import profiles_changed
+from core.cache import profiles_changed
 from mentorship.models import MentorProfile
 
 from .models import SessionType

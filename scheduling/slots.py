@@ -32,7 +32,7 @@ are generated in local time and only then turned into UTC, so 09:00 stays
 
 A rule's first occurrence is its stored instants (``Availability.start`` and
 ``end``), which is why the services anchor a rule on a day whose start and end
-both exist (``scheduling.services.replace_weekly_hours``): an instant cannot
+both exist (``scheduling.availability.replace_weekly_hours``): an instant cannot
 hold a wall-clock time the clock skipped. One-off windows (date overrides,
 time off) are stored instants too; the services turn their local times into
 instants with ``clock_reaches``, so a one-off that starts in the skipped hour

@@ -5,9 +5,11 @@ settings (``CELERY_BEAT_SCHEDULE``)."""
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
-from . import calendar_sync, lifecycle, outbox
+from . import lifecycle
 from .calendars import CalendarTemporaryError
+from .calendars import sync as calendar_sync
 from .models import CalendarConnection
+from .notifications import outbox
 
 
 @shared_task(

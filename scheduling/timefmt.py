@@ -6,6 +6,9 @@ makes ambiguous (01:30 on the night New York falls back happens twice) —
 just when the reader needs it.
 """
 
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from django.utils import dateformat, timezone
 
 
@@ -26,3 +29,16 @@ def session_day_and_times(start, end) -> tuple[str, str]:
     crosses_change = timezone.localtime(start).utcoffset() != timezone.localtime(end).utcoffset()
     times = f"{local_time(start, 'H:i', with_zone=crosses_change)}–{local_time(end, 'H:i')}"
     return local_time(start, "l j F Y", with_zone=False), times
+
+
+def utc_range(zone_name: str, first: date, last: date) -> tuple[datetime, datetime]:
+    """[start, end) in UTC for the dates ``first``..``last`` (inclusive) in ``zone_name``."""
+    zone = ZoneInfo(zone_name)
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def utc_iso(moment: datetime) -> str:
+    """``moment`` as an ISO 8601 UTC timestamp: ``2026-03-31T08:00:00Z``."""
+    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -47,10 +47,10 @@ from reviews.tests.factories import (
     ReviewReplyFactory,
     ReviewReportFactory,
 )
-from scheduling import services as availability
+from scheduling import availability
 from scheduling.booking import book_session
-from scheduling.feeds import feed_for
 from scheduling.models import Availability
+from scheduling.notifications.feeds import feed_for
 from scheduling.slots import available_slots
 from scheduling.tests.factories import new_york_mentor
 from scheduling.tests.fake_calendar import (

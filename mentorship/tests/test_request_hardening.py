@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from core.redirects import safe_next
 from mentorship.forms import MentorProfileForm
-from mentorship.redirects import safe_next
 from mentorship.tests.factories import ExpertiseTagFactory
 from scheduling.models import Availability, Session
 from scheduling.tests.factories import SessionFactory, new_york_mentor

@@ -6,7 +6,7 @@ import pytest
 
 from accounts.tests.factories import UserFactory
 from mentorship.models import MentorProfile
-from scheduling.services import create_default_session_types
+from scheduling.availability import create_default_session_types
 
 from .factories import ExpertiseTagFactory, MentorProfileFactory, mentor_with_tags_and_links
 

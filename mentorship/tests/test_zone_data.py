@@ -20,7 +20,7 @@ from django.core.management import call_command
 
 from accounts.validators import known_timezones, timezone_names
 from mentorship import zone_data
-from scheduling.services import replace_weekly_hours
+from scheduling.availability import replace_weekly_hours
 from scheduling.slots import available_slots
 from scheduling.tests.factories import mentor_without_hours
 

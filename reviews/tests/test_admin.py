@@ -15,7 +15,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 
 from accounts.tests.factories import UserFactory
-from mentorship.cache import profiles_version
+from core.cache import profiles_version
 from mentorship.models import MentorProfile
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from reviews.models import Review, ReviewReply, ReviewReport

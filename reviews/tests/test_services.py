@@ -17,7 +17,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from mentorship.cache import profiles_version
+from core.cache import profiles_version
 from mentorship.models import MentorProfile
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from reviews import services

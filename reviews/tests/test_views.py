@@ -23,9 +23,9 @@ from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactor
 from reviews.models import Review, ReviewReply, ReviewReport
 from reviews.services import hide_review, submit_review
 from reviews.tests.factories import ReviewFactory, ReviewReplyFactory, ReviewReportFactory
-from scheduling import outbox
-from scheduling.emails import build_message
 from scheduling.models import Notification, Session
+from scheduling.notifications import outbox
+from scheduling.notifications.emails import build_message
 from scheduling.tests.factories import SessionFactory
 
 pytestmark = pytest.mark.django_db

@@ -323,7 +323,7 @@ def event_resource(session) -> bytes:
     mentee on top of ours, and a cancellation on top of ours. The summary still
     names both people; the meeting link is in the URL, location and description.
     """
-    from scheduling.ics import session_calendar
+    from scheduling.notifications.ics import session_calendar
 
     calendar = Calendar.from_ical(session_calendar(session, method=None))
     for event in calendar.walk("VEVENT"):

@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from mentorship.cache import times_changed
+from core.cache import times_changed
 
 from .base import (
     CalendarAuthError,

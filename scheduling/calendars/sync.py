@@ -26,16 +26,16 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from mentorship.cache import times_changed
+from core.cache import times_changed
 
-from .calendars import (
+from ..models import BusyInterval, CalendarConnection, CalendarEvent, Session
+from .base import (
     CalendarAuthError,
     CalendarError,
     CalendarTemporaryError,
     client_for,
     event_id_for,
 )
-from .models import BusyInterval, CalendarConnection, CalendarEvent, Session
 
 logger = logging.getLogger(__name__)
 
@@ -282,7 +282,7 @@ def push_on_commit(session: Session) -> None:
     session_id = str(session.pk)
 
     def enqueue():
-        from .tasks import push_session_to_calendars
+        from ..tasks import push_session_to_calendars
 
         try:
             push_session_to_calendars.delay(session_id)
@@ -292,3 +292,24 @@ def push_on_commit(session: Session) -> None:
             logger.warning("Could not enqueue the calendar push for %s.", session_id, exc_info=True)
 
     transaction.on_commit(enqueue)
+
+
+def choose_calendars(*, connection: CalendarConnection, busy: list[str], target: str) -> None:
+    """Save which of the connection's calendars count as busy and which one
+    receives sessions ("" for none), then enqueue a sync once committed.
+    The caller has checked the ids against the account's calendars."""
+    with transaction.atomic():
+        connection.busy_calendars = list(busy)
+        connection.target_calendar = target
+        connection.save(update_fields=["busy_calendars", "target_calendar", "updated_at"])
+        connection_id = str(connection.pk)
+
+        def enqueue():
+            from ..tasks import sync_calendar
+
+            try:
+                sync_calendar.delay(connection_id)
+            except Exception:  # the broker is down: the periodic sync runs soon
+                logger.warning("Could not enqueue a sync of %s", connection_id, exc_info=True)
+
+        transaction.on_commit(enqueue)

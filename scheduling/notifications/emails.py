@@ -14,10 +14,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from . import calendar_sync
+from ..calendars import sync as calendar_sync
+from ..models import Notification
+from ..timefmt import local_time, session_day_and_times
 from .ics import session_calendar
-from .models import Notification
-from .timefmt import local_time, session_day_and_times
 
 Kind = Notification.Kind
 

@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 
-from .models import CalendarFeed, Session, new_feed_token
+from ..models import CalendarFeed, Session, new_feed_token
 
 FEED_PAST_DAYS = 30
 # A fetch is recorded at most this often: calendar apps poll every few

@@ -17,7 +17,7 @@ from datetime import UTC, timedelta
 from django.conf import settings
 from icalendar import Calendar, Event, vCalAddress, vDuration
 
-from .models import Session
+from ..models import Session
 
 PRODID = "-//Mentorship//Sessions//EN"
 METHODS = ("PUBLISH", "REQUEST", "CANCEL")

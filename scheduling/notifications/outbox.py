@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import Notification, Session
+from ..models import Notification, Session
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def enqueue(ids) -> int:
     """Hand ``ids`` to the workers. A broker outage is logged, not raised:
     the rows stay pending and the sweep enqueues them later. Returns how many
     were handed over."""
-    from .tasks import deliver_notification
+    from ..tasks import deliver_notification
 
     handed = 0
     for notification_id in ids:

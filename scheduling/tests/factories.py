@@ -95,7 +95,7 @@ def new_york_mentor(*, starting, name="Maya Mentor", **changes):
     there from ``starting``."""
     from datetime import time
 
-    from scheduling.services import replace_weekly_hours
+    from scheduling.availability import replace_weekly_hours
 
     mentor = mentor_without_hours(zone="America/New_York", name=name, **changes)
     replace_weekly_hours(

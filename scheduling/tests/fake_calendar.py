@@ -2,7 +2,7 @@
 factory for connections.
 
 The fake implements ``scheduling.calendars.base.CalendarClient``; tests put
-it in place with ``monkeypatch.setattr("scheduling.calendar_sync.client_for",
+it in place with ``monkeypatch.setattr("scheduling.calendars.sync.client_for",
 …)``. The providers themselves are tested against real servers (Radicale, a
 local fake of Google's HTTP API); this one is for the rules that sit above
 them: which rows a sync replaces, which events a push writes, what an error
@@ -109,5 +109,5 @@ def use_fake_clients(monkeypatch, *clients_by_connection) -> dict:
     def client_for(connection):
         return clients.setdefault(connection.pk, FakeCalendarClient())
 
-    monkeypatch.setattr("scheduling.calendar_sync.client_for", client_for)
+    monkeypatch.setattr("scheduling.calendars.sync.client_for", client_for)
     return clients

@@ -15,7 +15,7 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from mentorship.cache import profiles_version, versions
+from core.cache import profiles_version, versions
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from scheduling.models import Availability, BusyInterval, Session, SessionType
 

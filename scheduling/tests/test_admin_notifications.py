@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from mentorship.tests.factories import MenteeProfileFactory
-from scheduling import outbox
 from scheduling.models import Notification
+from scheduling.notifications import outbox
 
 from .factories import SessionFactory
 

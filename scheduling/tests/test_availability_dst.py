@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from scheduling import services
+from scheduling import availability as services
 from scheduling.models import Availability
 from scheduling.slots import available_slots
 from scheduling.tests.factories import mentor_without_hours

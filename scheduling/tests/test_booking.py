@@ -19,9 +19,9 @@ from django.test.utils import CaptureQueriesContext
 from accounts.tests.factories import UserFactory
 from mentorship.models import MenteeProfile, MentorProfile
 from mentorship.services import become_mentor, update_mentor_profile
+from scheduling.availability import replace_weekly_hours
 from scheduling.booking import TOPIC_MAX_LENGTH, BookingRefused, SlotTaken, book_session
 from scheduling.models import Session, SessionType
-from scheduling.services import replace_weekly_hours
 from scheduling.tests.factories import SessionFactory
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -22,9 +22,9 @@ from conftest import run_together
 from mentorship.models import MenteeProfile
 from mentorship.services import become_mentor, update_mentor_profile
 from scheduling import booking
+from scheduling.availability import replace_weekly_hours
 from scheduling.booking import BookingRefused, SlotTaken, book_session
 from scheduling.models import Session
-from scheduling.services import replace_weekly_hours
 from scheduling.tests.factories import SessionFactory
 
 NEW_YORK = ZoneInfo("America/New_York")

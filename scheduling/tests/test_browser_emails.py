@@ -15,9 +15,9 @@ from playwright.sync_api import expect
 from accounts.tests.factories import UserFactory
 from conftest import watch_browser_problems
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
-from scheduling import outbox
-from scheduling.emails import build_message
 from scheduling.models import Notification, Session
+from scheduling.notifications import outbox
+from scheduling.notifications.emails import build_message
 from scheduling.tests.factories import SessionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]

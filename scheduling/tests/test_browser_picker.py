@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from accounts.tests.factories import UserFactory
 from conftest import ARTIFACTS_DIR, watch_browser_problems
 from mentorship.services import become_mentor, update_mentor_profile
-from scheduling.services import replace_weekly_hours
+from scheduling.availability import replace_weekly_hours
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

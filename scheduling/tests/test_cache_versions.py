@@ -5,7 +5,7 @@ What shows bookable times (the picker's days, the slots JSON, the mentor
 page's next times) is keyed by the profiles *and* the times versions; the
 directory, the mentor-page fragments, the public mentor and the picker's
 mentor with their session types by the profiles version alone
-(``mentorship/cache.py``). Bookings, cancellations and calendar busy times bump
+(``core/cache.py``). Bookings, cancellations and calendar busy times bump
 only the times version; profile edits bump the profiles version, which
 invalidates everything.
 
@@ -23,7 +23,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
-from mentorship.cache import (
+from core.cache import (
     PROFILES_VERSION_KEY,
     TIMES_VERSION_KEY,
     profiles_changed,
@@ -34,8 +34,8 @@ from mentorship.cache import (
 from mentorship.models import ExpertiseTag, MentorProfile
 from mentorship.services import update_mentor_profile
 from mentorship.tests.factories import MenteeProfileFactory
-from scheduling import calendar_sync
 from scheduling.booking import book_session, cancel_session
+from scheduling.calendars import sync as calendar_sync
 from scheduling.models import Session
 from scheduling.slots import available_slots
 

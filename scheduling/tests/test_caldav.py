@@ -22,7 +22,6 @@ from icalendar import Calendar
 from accounts.tests.factories import UserFactory
 from conftest import RadicaleServer
 from mentorship.models import MentorProfile
-from scheduling import calendar_sync
 from scheduling.booking import book_session, cancel_session, reschedule_session
 from scheduling.calendars import (
     CalendarAuthError,
@@ -31,6 +30,7 @@ from scheduling.calendars import (
     client_for,
 )
 from scheduling.calendars import caldav as caldav_module
+from scheduling.calendars import sync as calendar_sync
 from scheduling.calendars.caldav import CalDAVClient, check_server_url, connect_caldav
 from scheduling.models import BusyInterval, CalendarConnection, CalendarEvent, Session
 from scheduling.slots import available_slots
@@ -365,7 +365,7 @@ def test_an_invitation_already_filed_under_another_name_is_updated_not_copied(
     session = book_session(
         mentee_user=mentee, mentor=mentor, session_type=intro, start=ny(2026, 6, 3, 9), now=NOW
     )
-    from scheduling.ics import session_calendar
+    from scheduling.notifications.ics import session_calendar
 
     filed = put_raw(
         radicale_calendar,

@@ -20,11 +20,12 @@ from django.db import IntegrityError
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from accounts.tests.factories import UserFactory
-from mentorship.cache import versions
+from core.cache import versions
 from mentorship.tests.factories import MentorProfileFactory
-from scheduling import calendar_sync, tasks
+from scheduling import tasks
 from scheduling.booking import book_session, cancel_session, reschedule_session
 from scheduling.calendars import CalendarAuthError, CalendarError, CalendarTemporaryError
+from scheduling.calendars import sync as calendar_sync
 from scheduling.models import BusyInterval, CalendarConnection, CalendarEvent, Session
 from scheduling.slots import available_slots
 
@@ -277,7 +278,7 @@ def test_the_reconnect_email_failing_does_not_fail_the_sync(
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens there
     fake.error = CalendarAuthError("Refused.")
-    with caplog.at_level(logging.WARNING, logger="scheduling.calendar_sync"):
+    with caplog.at_level(logging.WARNING, logger="scheduling.calendars.sync"):
         sync(connection, django_capture_on_commit_callbacks)
     assert reloaded(connection).status == Status.NEEDS_REAUTH
     assert "Could not email the reconnect notice" in caplog.text
@@ -794,7 +795,7 @@ def test_a_broker_outage_does_not_break_the_booking(
 
     monkeypatch.setattr(tasks.push_session_to_calendars, "delay", broker_down)
     with (
-        caplog.at_level(logging.WARNING, logger="scheduling.calendar_sync"),
+        caplog.at_level(logging.WARNING, logger="scheduling.calendars.sync"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         session = book(mentor, mentee_user)

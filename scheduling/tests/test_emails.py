@@ -18,10 +18,10 @@ from icalendar import Calendar
 
 from accounts.tests.factories import UserFactory
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
-from scheduling import outbox
 from scheduling.booking import book_session, cancel_session, reschedule_session
-from scheduling.emails import build_message
 from scheduling.models import Notification, Session
+from scheduling.notifications import outbox
+from scheduling.notifications.emails import build_message
 from scheduling.tests.factories import SessionFactory, new_york_mentor
 
 pytestmark = pytest.mark.django_db

@@ -17,15 +17,15 @@ from icalendar import Calendar
 from accounts.services import deactivate_user
 from accounts.tests.factories import UserFactory
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
-from scheduling.feeds import (
+from scheduling.models import CalendarFeed, Session
+from scheduling.notifications.feeds import (
     FEED_PAST_DAYS,
     FETCH_RECORD_INTERVAL,
     disable_feed,
     feed_for,
     reset_feed,
 )
-from scheduling.ics import sessions_calendar
-from scheduling.models import CalendarFeed, Session
+from scheduling.notifications.ics import sessions_calendar
 from scheduling.tests.factories import SessionFactory
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -22,10 +22,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from scheduling import calendar_sync
 from scheduling.booking import cancel_session, reschedule_session
 from scheduling.calendars import CalendarAuthError, CalendarError, CalendarTemporaryError
+from scheduling.calendars import sync as calendar_sync
 from scheduling.calendars.google import GoogleCalendarClient
+from scheduling.calendars.views import PENDING_KEY
 from scheduling.crypto import decrypt
 from scheduling.models import BusyInterval, CalendarConnection, CalendarEvent
 from scheduling.slots import available_slots
@@ -38,7 +39,6 @@ from scheduling.tests.fake_google import (
     FakeGoogle,
 )
 from scheduling.tests.test_booking import NOW, TUESDAY_9, book, make_mentor, ny
-from scheduling.views_calendars_google import PENDING_KEY
 
 CONNECT = reverse("scheduling:calendar_google_connect")
 CALLBACK = reverse("scheduling:calendar_google_callback")

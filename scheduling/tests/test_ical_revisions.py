@@ -18,10 +18,10 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from accounts.tests.factories import UserFactory
-from scheduling import outbox
 from scheduling.booking import book_session, cancel_session, reschedule_session
-from scheduling.feeds import feed_for
 from scheduling.models import Session
+from scheduling.notifications import outbox
+from scheduling.notifications.feeds import feed_for
 from scheduling.tests.factories import new_york_mentor
 
 pytestmark = pytest.mark.django_db

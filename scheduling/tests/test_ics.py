@@ -14,8 +14,8 @@ from icalendar import Calendar
 
 from accounts.tests.factories import UserFactory
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
-from scheduling.ics import session_calendar
 from scheduling.models import Session
+from scheduling.notifications.ics import session_calendar
 from scheduling.tests.factories import SessionFactory
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

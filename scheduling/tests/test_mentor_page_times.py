@@ -6,7 +6,7 @@ import pytest
 
 from accounts.tests.factories import UserFactory
 from mentorship.services import become_mentor, update_mentor_profile
-from scheduling.services import replace_weekly_hours
+from scheduling.availability import replace_weekly_hours
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
 
@@ -56,7 +56,7 @@ def test_not_accepting_shows_no_times(client, mentor):
 def test_an_availability_change_shows_at_once(client, mentor, django_capture_on_commit_callbacks):
     from datetime import datetime as naive_datetime
 
-    from scheduling.services import add_time_off
+    from scheduling.availability import add_time_off
 
     client.cookies["tz"] = "America/New_York"
     assert "<li>Thu 26 Nov, 09:00</li>" in client.get(f"/mentors/{mentor.slug}/").text

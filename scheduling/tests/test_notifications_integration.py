@@ -39,9 +39,10 @@ from kombu import pools
 from accounts.tests.factories import UserFactory
 from conftest import service_missing
 from mentorship.celery import app
-from scheduling import outbox, tasks
+from scheduling import tasks
 from scheduling.booking import book_session
 from scheduling.models import Notification, Session
+from scheduling.notifications import outbox
 from scheduling.tests.test_booking import NEW_YORK, NOW, make_mentor, ny
 
 Kind = Notification.Kind

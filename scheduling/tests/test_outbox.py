@@ -15,10 +15,11 @@ from django.core import mail
 from django.db import connection, transaction
 
 from accounts.tests.factories import UserFactory
-from scheduling import outbox, tasks
+from scheduling import tasks
 from scheduling.booking import BookingRefused, book_session, cancel_session, reschedule_session
 from scheduling.lifecycle import advance_statuses, mark_no_show
 from scheduling.models import Notification, Session
+from scheduling.notifications import outbox
 from scheduling.tests.test_booking import NOW, make_mentor, ny
 
 Kind = Notification.Kind

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.tests.factories import UserFactory
 from mentorship.services import become_mentor, update_mentor_profile
-from scheduling import services
+from scheduling import availability as services
 from scheduling.models import Availability
 from scheduling.slots import available_slots
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.tests.factories import UserFactory
-from mentorship.cache import profiles_version
+from core.cache import profiles_version
 from mentorship.services import become_mentor
 from mentorship.tests.factories import MenteeProfileFactory
 from scheduling.models import Session, SessionType

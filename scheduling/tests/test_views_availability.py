@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from mentorship.services import become_mentor, update_mentor_profile
-from scheduling import services
+from scheduling import availability as services
 from scheduling.models import Availability
 
 # Thursday 26 November 2026, 13:00 in Berlin.

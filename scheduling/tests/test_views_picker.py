@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from mentorship.services import become_mentor, update_mentor_profile
+from scheduling.availability import replace_weekly_hours
 from scheduling.models import Availability, SessionType
-from scheduling.services import replace_weekly_hours
 from scheduling.session_types import update_session_type
-from scheduling.views_booking import next_available_slot
+from scheduling.views.booking import next_available_slot
 
 # Thursday 26 November 2026, 12:00 UTC: 07:00 in New York, 17:30 in Kolkata.
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -16,8 +16,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from mentorship.models import MentorProfile
 
-from . import services
-from .forms import (
+from .. import availability as services
+from ..availability import WEEKDAY_CODES, WEEKDAY_NAMES, day_label
+from ..forms import (
     DateOverrideForm,
     TimeOffForm,
     WeeklyHoursForm,
@@ -25,9 +26,8 @@ from .forms import (
     copy_day,
     parse_day,
 )
-from .models import Availability
-from .services import WEEKDAY_CODES, WEEKDAY_NAMES, day_label
-from .slots import available_slots
+from ..models import Availability
+from ..slots import available_slots
 
 NOTHING_SAVED = "Nothing was saved: please correct the fields marked below."
 PREVIEW_DAYS = 14
@@ -36,7 +36,7 @@ DEFAULT_COPY_TARGETS = [0, 1, 2, 3, 4]
 
 def _mentor_for_owner(request, slug: str) -> MentorProfile:
     return get_object_or_404(
-        MentorProfile.objects.select_related("user"), slug=slug, user=request.user
+        MentorProfile.objects.owned_by(request.user).select_related("user"), slug=slug
     )
 
 

@@ -1,4 +1,4 @@
-"""Session types (mentors manage their own) and the slot picker (everyone)."""
+"""The slot picker and booking: ``/mentors/<slug>/book/`` (everyone)."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -6,10 +6,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -19,120 +16,17 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.validators import timezone_names
-from mentorship.cache import Versions, versions
+from core.cache import Versions, versions
 from mentorship.models import MentorProfile
 
-from . import session_types as services
-from .booking import BookingRefused, SlotTaken, book_session
-from .forms_booking import PickerQuery, SessionTypeForm
-from .models import SessionType
-from .slots import Slot, available_slots
-from .views import MAX_RANGE_DAYS, _utc_iso, utc_range
+from ..booking import BookingRefused, SlotTaken, book_session
+from ..forms import PickerQuery
+from ..models import SessionType
+from ..slots import Slot, available_slots
+from ..timefmt import utc_iso, utc_range
+from .slots import MAX_RANGE_DAYS
 
 PICKER_CACHE_SECONDS = 60
-
-# --- Session types (owner only) ------------------------------------------------------------
-
-
-def _own_mentor(request, slug: str) -> MentorProfile:
-    """The mentor profile at ``slug`` if it is the acting user's; 404 for anyone
-    else (staff included: they use the admin)."""
-    return get_object_or_404(MentorProfile, slug=slug, user=request.user)
-
-
-def _own_session_type(mentor: MentorProfile, type_slug: str) -> SessionType:
-    return get_object_or_404(SessionType, mentor=mentor, slug=type_slug)
-
-
-def _service_errors(form, error: ValidationError) -> None:
-    """Errors the service found: on their field when the form has it, else on the form."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def session_types(request, slug):
-    """``/mentors/<slug>/session-types/``: the mentor's types; POST adds one."""
-    mentor = _own_mentor(request, slug)
-    if request.method == "POST":
-        form = SessionTypeForm(request.POST)
-        if form.is_valid():
-            try:
-                created = services.create_session_type(mentor=mentor, **form.cleaned_data)
-            except ValidationError as error:
-                _service_errors(form, error)
-            else:
-                messages.success(request, f"“{created.name}” was added.")
-                return redirect("scheduling:session_types", slug=mentor.slug)
-        messages.error(request, "Nothing was saved: please correct the fields marked below.")
-    else:
-        form = SessionTypeForm()
-    types = SessionType.objects.filter(mentor=mentor).annotate(session_count=Count("sessions"))
-    return render(
-        request,
-        "scheduling/session_type_list.html",
-        {"mentor": mentor, "session_types": types, "form": form},
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def session_type_edit(request, slug, type_slug):
-    mentor = _own_mentor(request, slug)
-    session_type = _own_session_type(mentor, type_slug)
-    if request.method == "POST":
-        form = SessionTypeForm(request.POST, instance=session_type)
-        if form.is_valid():
-            try:
-                services.update_session_type(session_type=session_type, **form.cleaned_data)
-            except ValidationError as error:
-                _service_errors(form, error)
-            else:
-                messages.success(request, f"“{session_type.name}” was saved.")
-                return redirect("scheduling:session_types", slug=mentor.slug)
-        messages.error(request, "Nothing was saved: please correct the fields marked below.")
-        # The form wrote the rejected values onto the instance: show the stored ones.
-        session_type.refresh_from_db()
-    else:
-        form = SessionTypeForm(instance=session_type)
-    return render(
-        request,
-        "scheduling/session_type_form.html",
-        {"mentor": mentor, "session_type": session_type, "form": form},
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def session_type_delete(request, slug, type_slug):
-    """GET asks for confirmation; POST deletes, or deactivates a type that
-    sessions were booked with."""
-    mentor = _own_mentor(request, slug)
-    session_type = _own_session_type(mentor, type_slug)
-    if request.method == "POST":
-        if services.remove_session_type(session_type=session_type):
-            messages.success(request, f"“{session_type.name}” was deleted.")
-        else:
-            messages.info(
-                request,
-                f"“{session_type.name}” has booked sessions, so it was deactivated instead "
-                "of deleted: mentees can no longer book it, and those sessions keep it.",
-            )
-        return redirect("scheduling:session_types", slug=mentor.slug)
-    return render(
-        request,
-        "scheduling/session_type_confirm_delete.html",
-        {
-            "mentor": mentor,
-            "session_type": session_type,
-            "has_sessions": session_type.sessions.exists(),
-        },
-    )
-
 
 # --- Slot picker (everyone) -----------------------------------------------------------------
 
@@ -148,7 +42,7 @@ class PickerTime:
 
     @property
     def iso(self) -> str:
-        return _utc_iso(self.start)
+        return utc_iso(self.start)
 
 
 @dataclass(frozen=True)
@@ -264,7 +158,7 @@ def _picker_context(
         picker_time = PickerTime(
             start=slot.start,
             end=slot.end,
-            url=link(start=_utc_iso(slot.start)),
+            url=link(start=utc_iso(slot.start)),
             chosen=is_chosen,
         )
         if is_chosen:

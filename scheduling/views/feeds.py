@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
-from .feeds import (
+from ..models import CalendarFeed
+from ..notifications.feeds import (
     FEED_PAST_DAYS,
     active_feed,
     disable_feed,
@@ -22,8 +23,7 @@ from .feeds import (
     record_fetch,
     reset_feed,
 )
-from .ics import sessions_calendar
-from .models import CalendarFeed
+from ..notifications.ics import sessions_calendar
 
 FEED_NAME = "Mentorship sessions"
 

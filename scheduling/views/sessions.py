@@ -1,6 +1,6 @@
 """My sessions: the list, a session's page and its actions, the mentor dashboard.
 
-Every session URL is scoped to the acting user (``sessions_visible_to``,
+Every session URL is scoped to the acting user (``Session.objects.visible_to``,
 ``Session.objects.for_participant``): a session that is not yours is a 404.
 Times are shown in the viewer's zone and statuses are read from the clock
 (``Session.status_at``), so nothing waits for the periodic task.
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -21,20 +21,13 @@ from django.views.decorators.vary import vary_on_headers
 from mentorship.models import MentorProfile
 from reviews.services import REVIEW_EDIT_WINDOW, edit_eligibility, review_eligibility
 
-from .booking import BookingRefused, SlotTaken, cancel_session, reschedule_session
-from .lifecycle import NO_SHOW_WINDOW, mark_no_show
-from .models import Session, SessionType
-from .views_booking import PickerMode, parse_start, render_picker
+from ..booking import BookingRefused, SlotTaken, cancel_session, reschedule_session
+from ..lifecycle import NO_SHOW_WINDOW, mark_no_show
+from ..models import Session, SessionType
+from ..notifications.ics import session_calendar
+from .booking import PickerMode, parse_start, render_picker
 
 DASHBOARD_DAYS = 7
-
-
-def sessions_visible_to(user):
-    """Sessions ``user`` may see: their own as mentor or mentee; staff see all."""
-    sessions = Session.objects.select_related("mentor__user", "mentee__user", "session_type")
-    if user.is_staff:
-        return sessions
-    return sessions.filter(Q(mentor__user=user) | Q(mentee__user=user))
 
 
 def _with_status(sessions, now):
@@ -128,7 +121,7 @@ def _actions(session: Session, user, now) -> dict:
 def session_detail(request, session_id):
     """A session's page: its mentor, its mentee and staff; 404 for anyone else."""
     session = get_object_or_404(
-        sessions_visible_to(request.user).select_related(
+        Session.objects.visible_to(request.user).select_related(
             "rescheduled_from", "rescheduled_to", "review__mentee"
         ),
         pk=session_id,
@@ -253,7 +246,7 @@ def mentor_dashboard(request):
     Queries: the mentor profile and the week's sessions (one query with the
     mentees), whatever the number of sessions.
     """
-    mentor = MentorProfile.objects.filter(user=request.user).first()
+    mentor = MentorProfile.objects.owned_by(request.user).first()
     if mentor is None:
         messages.info(request, "The dashboard is for mentors. Here are your sessions instead.")
         return redirect("scheduling:session_list")
@@ -288,5 +281,30 @@ def mentor_dashboard(request):
             "today": days[0],
             "week": days[1:],
             "week_count": sum(len(day["sessions"]) for day in days[1:]),
+        },
+    )
+
+
+@login_required
+@require_safe
+def session_invite(request, session_id):
+    """The session's ``.ics`` file: its mentor, its mentee and staff; 404 for
+    anyone else. Staff who are not participants get it without the meeting link.
+
+    The file name carries the session's date in the reader's own zone, the
+    date their session page shows.
+    """
+    session = get_object_or_404(Session.objects.visible_to(request.user), pk=session_id)
+    is_participant = request.user.pk in (session.mentor.user_id, session.mentee.user_id)
+    local_date = session.start.astimezone(ZoneInfo(request.user.timezone)).date()
+    return HttpResponse(
+        session_calendar(session, include_meeting_link=is_participant),
+        content_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="mentorship-session-{local_date.isoformat()}.ics"'
+            ),
+            # The file holds the meeting link and both email addresses.
+            "Cache-Control": "private, no-store",
         },
     )

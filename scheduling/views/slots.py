@@ -1,6 +1,8 @@
+"""``/mentors/<slug>/slots/``: a mentor's bookable times as JSON, for scripts and embeds."""
+
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
@@ -11,11 +13,12 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from accounts.validators import known_timezones
-from mentorship.cache import versions
+from core.cache import versions
 from mentorship.models import MentorProfile
 
-from .models import SessionType
-from .slots import available_slots
+from ..models import SessionType
+from ..slots import available_slots
+from ..timefmt import utc_iso, utc_range
 
 MAX_RANGE_DAYS = 62
 SLOTS_CACHE_SECONDS = 60
@@ -82,18 +85,6 @@ def _slot_query(params) -> SlotQuery:
     return SlotQuery(zone_name, first, last, type_slug)
 
 
-def utc_range(zone_name: str, first: date, last: date) -> tuple[datetime, datetime]:
-    """[start, end) in UTC for the dates ``first``..``last`` (inclusive) in ``zone_name``."""
-    zone = ZoneInfo(zone_name)
-    start = datetime.combine(first, time.min, tzinfo=zone)
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
-def _utc_iso(moment: datetime) -> str:
-    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @require_safe
 @cache_control(public=True, max_age=60)
 def slots_json(request, slug):
@@ -140,5 +131,5 @@ def _slots_payload(slug, query: SlotQuery) -> tuple[int, dict]:
         "mentor": mentor.slug,
         "timezone": query.zone_name,
         "type": session_type.slug,
-        "slots": [{"start": _utc_iso(slot.start), "end": _utc_iso(slot.end)} for slot in slots],
+        "slots": [{"start": utc_iso(slot.start), "end": utc_iso(slot.end)} for slot in slots],
     }

@@ -16,9 +16,9 @@ from mentorship import demo_data, services
 from mentorship.models import ExpertiseTag, MenteeProfile, MentorProfile
 from reviews.models import Review
 from reviews.services import reply_to_review, submit_review
+from scheduling.availability import create_default_session_types, replace_weekly_hours
 from scheduling.booking import book_session
 from scheduling.models import Availability, Session
-from scheduling.services import create_default_session_types, replace_weekly_hours
 from scheduling.slots import available_slots
 
 DEMO_PASSWORD = "mentorship-demo"  # noqa: S105 - documented demo credential

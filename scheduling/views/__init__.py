@@ -1,0 +1,1 @@
+"""Scheduling's pages, one module per area; ``scheduling/urls.py`` routes them."""
