@@ -9,7 +9,6 @@ pages stale (``InvalidatesProfileFragments``). Calendar connections are for
 looking, and for "Sync now": their secrets never reach an admin page.
 """
 
-import logging
 from datetime import timedelta
 
 from django import forms
@@ -29,6 +28,7 @@ from mentorship.admin_site import CheckedModelAdminMixin
 from mentorship.models import MentorProfile
 
 from .booking import REASON_MAX_LENGTH, BookingRefused, cancel_session
+from .calendars import sync as calendar_sync
 from .models import (
     Availability,
     BusyInterval,
@@ -40,8 +40,6 @@ from .models import (
 )
 from .notifications import outbox
 from .timefmt import local_time
-
-logger = logging.getLogger(__name__)
 
 MENTOR_SEARCH_FIELDS = ("mentor__user__name", "mentor__user__email", "mentor__slug")
 
@@ -542,22 +540,14 @@ class CalendarConnectionAdmin(admin.ModelAdmin):
     def sync_now(self, request, queryset):
         """Enqueue a sync of each selected connection that is not waiting for
         its mentor to reconnect (a sync could not read it anyway)."""
-        from .tasks import sync_calendar
-
         selected = list(queryset.values_list("pk", "status"))
         waiting = [
             pk for pk, status in selected if status == CalendarConnection.Status.NEEDS_REAUTH
         ]
         to_sync = [str(pk) for pk, _status in selected if pk not in waiting]
 
-        failed = 0
-        for connection_id in to_sync:
-            # Nothing is written here, so nothing to wait for: the task re-reads the row.
-            try:
-                sync_calendar.delay(connection_id)
-            except Exception:  # the broker is down: the periodic sync runs later
-                logger.warning("Could not enqueue a sync of %s", connection_id, exc_info=True)
-                failed += 1
+        # Nothing is written here, so nothing to wait for: the task re-reads the row.
+        failed = sum(not calendar_sync.enqueue_sync(pk) for pk in to_sync)
         if len(to_sync) > failed:
             self.message_user(
                 request,

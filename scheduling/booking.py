@@ -8,9 +8,10 @@ overlapping sessions (after locking the mentee's profile row, so one mentee
 racing two mentors books at most one) and creates the session with its
 meeting link. On SQLite the ``BEGIN IMMEDIATE`` write transaction serializes
 the same way; on PostgreSQL the exclusion constraint
-``session_no_overlap_per_mentor`` is the backstop. Whatever the cause of a
-conflict (a lost race, the constraint, a deadlock, SQLite busy), the caller
-gets ``SlotTaken``, never a database error.
+``session_no_overlap_per_mentor`` is the backstop. A conflict (a lost race:
+that constraint, a deadlock, SQLite busy) reaches the caller as
+``SlotTaken``, never a database error; any other integrity error is a bug
+and is not disguised as one.
 """
 
 from dataclasses import dataclass
@@ -179,14 +180,30 @@ def _clean_text(text: str, *, what: str, max_length: int) -> str:
     return text
 
 
+# PostgreSQL's exclusion constraint on sessions (``scheduling/models.py``).
+OVERLAP_CONSTRAINT = "session_no_overlap_per_mentor"
+
+
+def _is_overlap(error: IntegrityError) -> bool:
+    """Whether ``error`` is the no-overlap constraint refusing the new row:
+    PostgreSQL names the violated constraint in the error's diagnostics."""
+    diagnostics = getattr(error.__cause__, "diag", None)
+    return getattr(diagnostics, "constraint_name", None) == OVERLAP_CONSTRAINT
+
+
 def _conflicts_become_slot_taken(work):
-    """Run ``work`` in a transaction; a lost race of any kind becomes SlotTaken."""
+    """Run ``work`` in a transaction; a lost race becomes SlotTaken: the
+    overlap constraint refusing the row, or the database giving up on a lock
+    (deadlock, lock timeout, SQLite busy). Any other integrity error is a bug
+    and surfaces as it is."""
     try:
         with transaction.atomic():
             return work()
-    except IntegrityError as error:  # the exclusion constraint: a lost race
-        raise SlotTaken() from error
-    except OperationalError as error:  # deadlock, lock timeout, SQLite busy
+    except IntegrityError as error:
+        if _is_overlap(error):
+            raise SlotTaken() from error
+        raise
+    except OperationalError as error:
         raise SlotTaken() from error
 
 

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.cache import times_changed
+from core.tasks import enqueue, enqueue_on_commit
 
 from ..models import BusyInterval, CalendarConnection, CalendarEvent, Session
 from .base import (
@@ -279,19 +280,14 @@ def synced_calendar_names(mentor_id) -> list[str]:
 def push_on_commit(session: Session) -> None:
     """After the current transaction commits, enqueue the calendar push for
     ``session``. A broker outage is logged: ``reconcile`` pushes it later."""
-    session_id = str(session.pk)
+    from ..tasks import push_session_to_calendars
 
-    def enqueue():
-        from ..tasks import push_session_to_calendars
-
-        try:
-            push_session_to_calendars.delay(session_id)
-        except CalendarTemporaryError:
-            logger.warning("Calendar push for %s will be retried by reconcile.", session_id)
-        except Exception:  # the broker is unreachable: reconcile pushes it later
-            logger.warning("Could not enqueue the calendar push for %s.", session_id, exc_info=True)
-
-    transaction.on_commit(enqueue)
+    enqueue_on_commit(
+        push_session_to_calendars,
+        str(session.pk),
+        what=f"the calendar push for {session.pk}",
+        fallback="reconcile pushes it later",
+    )
 
 
 def choose_calendars(*, connection: CalendarConnection, busy: list[str], target: str) -> None:
@@ -302,14 +298,17 @@ def choose_calendars(*, connection: CalendarConnection, busy: list[str], target:
         connection.busy_calendars = list(busy)
         connection.target_calendar = target
         connection.save(update_fields=["busy_calendars", "target_calendar", "updated_at"])
-        connection_id = str(connection.pk)
+        enqueue_sync(connection.pk, on_commit=True)
 
-        def enqueue():
-            from ..tasks import sync_calendar
 
-            try:
-                sync_calendar.delay(connection_id)
-            except Exception:  # the broker is down: the periodic sync runs soon
-                logger.warning("Could not enqueue a sync of %s", connection_id, exc_info=True)
+def enqueue_sync(connection_id, *, on_commit: bool = False) -> bool:
+    """Ask a worker to sync the connection ``connection_id`` (after the transaction commits with
+    ``on_commit``). When the broker is down the periodic sync runs soon
+    anyway; returns whether the worker got it (always True with ``on_commit``)."""
+    from ..tasks import sync_calendar
 
-        transaction.on_commit(enqueue)
+    what, fallback = f"a sync of {connection_id}", "the periodic sync runs soon"
+    if on_commit:
+        enqueue_on_commit(sync_calendar, str(connection_id), what=what, fallback=fallback)
+        return True
+    return enqueue(sync_calendar, str(connection_id), what=what, fallback=fallback)

@@ -17,8 +17,6 @@
   (encrypted tokens) before the mentor chooses calendars.
 """
 
-import logging
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -33,8 +31,6 @@ from . import google, sync
 from .base import CalendarAuthError, CalendarError, CalendarTemporaryError, client_for
 from .caldav import connect_caldav
 from .forms import CalDAVConnectForm, ChooseCalendarsForm
-
-logger = logging.getLogger(__name__)
 
 # Each attempt makes requests to an address the mentor typed: a few a
 # quarter of an hour are plenty for typos, and too few to scan anything.
@@ -82,12 +78,7 @@ def calendar_sync_now(request, connection_id):
     if connection.status == CalendarConnection.Status.NEEDS_REAUTH:
         messages.error(request, "Reconnect this calendar first: its permission has expired.")
         return redirect("scheduling:calendar_settings")
-    from ..tasks import sync_calendar
-
-    try:
-        sync_calendar.delay(str(connection.pk))
-    except Exception:  # the broker is down: the periodic sync will run later
-        logger.warning("Could not enqueue a sync of %s", connection.pk, exc_info=True)
+    if not sync.enqueue_sync(connection.pk):
         messages.warning(request, "Syncing could not start right now; it runs by itself soon.")
     else:
         messages.success(

@@ -22,6 +22,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.tasks import enqueue as enqueue_task
+
 from ..models import Notification, Session
 
 logger = logging.getLogger(__name__)
@@ -110,15 +112,13 @@ def enqueue(ids) -> int:
 
     handed = 0
     for notification_id in ids:
-        try:
-            deliver_notification.delay(notification_id)
-        except Exception:  # the broker is unreachable: the sweep will find the row
-            logger.warning(
-                "Could not enqueue notification %s; the sweep will retry it.",
-                notification_id,
-                exc_info=True,
-            )
-            break
+        if not enqueue_task(
+            deliver_notification,
+            notification_id,
+            what=f"notification {notification_id}",
+            fallback="the sweep will retry it",
+        ):
+            break  # the broker is down: the rest would fail too
         handed += 1
     return handed
 
