@@ -50,7 +50,6 @@ test-future: install-dev
 	@command -v faketime >/dev/null 2>&1 || { \
 	  echo "make test-future needs faketime: sudo apt-get install faketime" >&2; exit 1; }
 	env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL \
-	  TEST_SQLITE_NAME="$${TEST_SQLITE_NAME:-var/test-future-db.sqlite3}" \
 	  faketime -f +400d $(BIN)/pytest -m "not browser" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## test-postgres: the suite against the local PostgreSQL and Redis, as CI runs it
@@ -62,6 +61,7 @@ test-postgres: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff check --fix .

@@ -6,33 +6,35 @@ from functools import partial
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.cache import profiles_changed
+from core.hooks import Hook
+
 from . import avatars
 from .models import User
+
+# What deactivating someone means to the apps above accounts, registered from
+# their ``AppConfig.ready()``: mentorship closes the person's mentor profile.
+user_deactivated = Hook("user_deactivated")
 
 
 @transaction.atomic
 def deactivate_user(*, user: User) -> User:
     """Block sign-in and take the person off the directory.
 
-    Their mentor profile stops taking bookings (the directory lists only
-    mentors accepting bookings, so it never has to join users to hide
-    deactivated ones). Reactivating does not reopen bookings: the mentor
-    chooses that again.
+    The ``user_deactivated`` hook runs in the same transaction: their mentor
+    profile stops taking bookings (the directory lists only mentors accepting
+    bookings, so it never has to join users to hide deactivated ones).
+    Reactivating does not reopen bookings: the mentor chooses that again.
     """
-    from core.cache import profiles_changed
-    from mentorship.models import MentorProfile
-
     user.is_active = False
     user.save(update_fields=["is_active"])
-    MentorProfile.objects.filter(user=user).update(is_accepting_bookings=False)
+    user_deactivated.run(user=user)
     profiles_changed()
     return user
 
 
 @transaction.atomic
 def reactivate_user(*, user: User) -> User:
-    from core.cache import profiles_changed
-
     user.is_active = True
     user.save(update_fields=["is_active"])
     profiles_changed()
@@ -60,8 +62,6 @@ def save_user(*, user: User) -> User:
     Name and picture appear on mentor cards and pages, so their cached
     fragments are marked stale.
     """
-    from core.cache import profiles_changed
-
     previous_avatar = User.objects.filter(pk=user.pk).values_list("avatar", flat=True).first()
     # A file not yet in storage is what the form was given.
     if user.avatar and not user.avatar._committed:
@@ -89,8 +89,6 @@ def rebuild_avatars(*, users) -> Counter:
     Returns how many avatars were ``rebuilt``, ``cleared``, ``missing`` (the
     file is not in storage: left as it is) and already ``current``.
     """
-    from core.cache import profiles_changed
-
     storage = users.model._meta.get_field("avatar").storage
     outcome = Counter()
     for pk, name in users.exclude(avatar="").values_list("pk", "avatar").iterator():

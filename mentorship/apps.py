@@ -10,9 +10,13 @@ class MentorshipConfig(AppConfig):
     verbose_name = "Mentorship"
 
     def ready(self) -> None:
+        from accounts.services import user_deactivated
+
+        from . import services
         from .zone_data import check_zone_data
 
         checks.register(check_zone_data)
+        user_deactivated.register(services.close_bookings_of)
 
 
 class MentorshipAdminConfig(admin_apps.AdminConfig):

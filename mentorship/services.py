@@ -5,7 +5,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from core.cache import profiles_changed
-from scheduling.availability import create_default_session_types
+from core.hooks import Hook
 
 from .models import (
     MAX_EXPERTISE_TAGS,
@@ -17,6 +17,10 @@ from .models import (
 )
 
 SLUG_MAX_LENGTH = 80
+
+# What a new mentor gets from the apps above mentorship, registered from their
+# ``AppConfig.ready()``: scheduling creates the default session types.
+mentor_created = Hook("mentor_created")
 
 
 class ProfileError(Exception):
@@ -54,7 +58,7 @@ def become_mentor(*, user: User) -> MentorProfile:
                 # the same slug raises IntegrityError and we try the next one.
                 profile.full_clean(exclude=["user", "slug"])
                 profile.save()
-                create_default_session_types(mentor=profile)
+                mentor_created.run(mentor=profile)
                 profiles_changed()
                 return profile
         except IntegrityError:
@@ -62,6 +66,12 @@ def become_mentor(*, user: User) -> MentorProfile:
             if existing is not None:
                 return existing
     raise ProfileError("We could not create your mentor profile. Please try again.")
+
+
+def close_bookings_of(*, user: User) -> None:
+    """``user``'s mentor profile, if any, stops taking bookings (their account
+    was deactivated: ``accounts.services.user_deactivated``)."""
+    MentorProfile.objects.owned_by(user).update(is_accepting_bookings=False)
 
 
 def become_mentee(*, user: User) -> MenteeProfile:

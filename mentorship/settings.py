@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "mentorship",
     "scheduling",
     "reviews",
+    "demo",
 ]
 
 MIDDLEWARE = [

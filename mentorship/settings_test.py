@@ -54,11 +54,13 @@ MEDIA_ROOT = VAR_DIR / "test-media"
 # A file, not the default shared in-memory database: concurrent connections
 # (the booking race tests, the live server) then queue on BEGIN IMMEDIATE as
 # in production instead of failing at once with "table is locked".
-# TEST_SQLITE_NAME gives a run its own file, so two runs in one checkout do
-# not share (and break) one database.
+# Each test process has its own file (its process id in the name; pytest-django
+# deletes it at the end), so two runs in one checkout never share (and break)
+# one database; TEST_SQLITE_NAME names the file instead.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
-        "NAME": os.environ.get("TEST_SQLITE_NAME") or str(VAR_DIR / "test-db.sqlite3")
+        "NAME": os.environ.get("TEST_SQLITE_NAME")
+        or str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")
     }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from mentorship import demo_data
+from demo import demo_data
 from mentorship.models import (
     ExpertiseTag,
     MenteeProfile,

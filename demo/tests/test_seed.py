@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import User
-from mentorship.management.commands.seed_demo import DEMO_REVIEWS
+from demo.management.commands.seed_demo import DEMO_REVIEWS
 from mentorship.models import (
     ExpertiseTag,
     MenteeProfile,

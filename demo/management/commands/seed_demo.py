@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from mentorship import demo_data, services
+from demo import demo_data
+from mentorship import services
 from mentorship.models import ExpertiseTag, MenteeProfile, MentorProfile
 from reviews.models import Review
 from reviews.services import reply_to_review, submit_review
