@@ -20,13 +20,36 @@ name and app password (HTTP Basic):
   holds the same UID under another name (the mentor's mail app filed our
   emailed invitation there), that resource is updated or deleted instead.
 
-Addresses are checked before every request (``check_server_url``): https
-only, and never a private, loopback or link-local address — the server must
-not become a way into our own network. Loopback over plain http is allowed
-in development and tests (``DEBUG`` or ``CALDAV_ALLOW_LOCAL_HTTP``).
+Addresses are checked before every request, each redirect target included
+(``check_server_url``): https only, and never a private, loopback or
+link-local address — the server must not become a way into our own network.
+The address each new connection actually reached is checked again
+(``GuardedAdapter``), so a DNS answer that changes after the first check
+(DNS rebinding) is refused too. Loopback over plain http is allowed in
+development and tests (``DEBUG`` or ``CALDAV_ALLOW_LOCAL_HTTP``).
 
-Every request has a timeout. Errors are the three of ``base`` with plain
-words; the password never appears in a message or a log line.
+Every request has a timeout, and no answer may be larger than
+``MAX_RESPONSE_BYTES`` (read in chunks, refused before it is all in memory).
+Errors are the three of ``base`` with plain words (429 and 5xx temporary,
+with the server's ``Retry-After``); the password never appears in a message
+or a log line.
+
+**Why not python-caldav** (the library DESIGN first named; read for this
+decision: caldav 3.6.0 with niquests 3.21 and urllib3-future 2.25, December
+2026; see README "Calendar connections"). ``DAVClient.__init__`` builds its
+own ``niquests.Session`` and ``DAVClient._sync_request`` sends with redirects
+followed inside niquests and the body read whole, so the check per redirect
+and the size cap would mean swapping ``client.session`` for a subclass that
+overrides ``send`` and sets the private ``Response._content``. It turns every
+403 into ``AuthorizationError`` (a refused write and ``put_event``'s
+``no-uid-conflict`` are no credentials problem) and other failures into
+``DAVError`` strings quoting the URL, to be mapped again. ``search.Searcher``
+picks the server's ``expand`` or its own by the server's profile in
+``compatibility_hints``; busy times need our rules anyway (transparent,
+cancelled, floating and all-day events in the mentor's zone). And it brings a
+second HTTP stack (niquests; urllib3-future installs itself as the
+``urllib3`` that ``requests`` uses) with lxml, dnspython and PyYAML, to save
+about 150 lines of WebDAV XML. So the client stays ours.
 """
 
 import ipaddress
@@ -47,6 +70,8 @@ from django.conf import settings
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 from icalendar import Calendar
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .base import (
     CalendarAuthError,
@@ -109,11 +134,26 @@ def check_url_form(url: str) -> None:
         )
 
 
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An address from a socket, without an IPv6 zone, IPv4-mapped ones as IPv4."""
+    address = ipaddress.ip_address(str(text).split("%", 1)[0])
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _private_network(host: str) -> CalendarError:
+    return CalendarError(
+        f"{host} is inside a private network that this site cannot reach. "
+        "Use your calendar provider's public address."
+    )
+
+
 def check_server_url(url: str) -> None:
     """Refuse an address this server must not call. Resolves the host: every
     address it has must be public (loopback allowed where
-    ``local_http_allowed``). The name is resolved again when connecting; a
-    DNS answer that changes in between is not caught here."""
+    ``local_http_allowed``). The name is resolved again when connecting:
+    ``GuardedAdapter`` checks the address reached then."""
     check_url_form(url)
     parts = urlsplit(url)
     host = parts.hostname
@@ -127,19 +167,47 @@ def check_server_url(url: str) -> None:
                 f"The name {host} could not be looked up just now."
             ) from None
         raise CalendarError(f"No server answers to the name {host}: check the address.") from None
-    addresses = set()
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if address.version == 6 and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        addresses.add(address)
+    addresses = {_ip(info[4][0]) for info in infos}
     if local_http_allowed() and all(address.is_loopback for address in addresses):
         return
     if not addresses or not all(address.is_global for address in addresses):
-        raise CalendarError(
-            f"{host} is inside a private network that this site cannot reach. "
-            "Use your calendar provider's public address."
-        )
+        raise _private_network(host)
+
+
+class _CheckedConnection:
+    """Checks the address a new connection reached (the name was resolved
+    again to open it): public, or loopback where ``local_http_allowed``."""
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        try:
+            address = _ip(sock.getpeername()[0])
+        except (OSError, ValueError):
+            address = None
+        if address is None or not (
+            address.is_global or (address.is_loopback and local_http_allowed())
+        ):
+            sock.close()
+            raise _private_network(self.host)  # not an OSError: urllib3 lets it through
+        return sock
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = type("CheckedHTTPConnection", (_CheckedConnection, HTTPConnection), {})
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = type("CheckedHTTPSConnection", (_CheckedConnection, HTTPSConnection), {})
+
+
+class GuardedAdapter(requests.adapters.HTTPAdapter):
+    """Direct connections that check the address they reached (see
+    ``_CheckedConnection``). Through a proxy (``HTTPS_PROXY``), the proxy
+    resolves the name and only ``check_server_url`` applies."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 # --- HTTP --------------------------------------------------------------------------
@@ -356,6 +424,8 @@ class CalDAVClient:
             (connection.caldav_username or "").encode(), (connection.caldav_password or "").encode()
         )
         self.http.headers["User-Agent"] = USER_AGENT
+        self.http.mount("https://", GuardedAdapter())
+        self.http.mount("http://", GuardedAdapter())
 
     # -- HTTP
 

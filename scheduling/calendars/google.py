@@ -12,6 +12,19 @@ never refresh at once, and raises only the errors of ``base``: an
 5xx and Google's rate-limit 403s are ``CalendarTemporaryError``.
 
 Tokens never appear in logs, exceptions or error messages.
+
+**Why not oauthlib** (4.0.1, installed with allauth; ``WebApplicationClient``
+read December 2026; see README "Calendar connections"). It would build the
+consent URL and the two token-request forms, a dict each here, and parse the
+JSON answer; the timeouts and the mapping of 429, 5xx and ``invalid_grant``
+to our errors would stay as they are, so the module would shrink by a few
+lines at most. ``prepare_request_uri`` raises ``InsecureTransportError`` for
+an endpoint that is not https (the tests' fake Google is plain http) unless
+``OAUTHLIB_INSECURE_TRANSPORT`` is set for the whole process, and
+``parse_request_body_response`` raises a ``Warning`` when the granted scopes
+differ from those asked (with ``include_granted_scopes`` Google adds the
+sign-in ones) unless ``OAUTHLIB_RELAX_TOKEN_SCOPE`` is set. So the requests
+stay plain form POSTs.
 """
 
 import base64

@@ -1,7 +1,7 @@
 """The personal calendar feed: ``/calendar/<token>.ics`` for calendar apps,
 ``/calendar/feed/`` for its owner to get, reset or turn off the link.
 
-What the feed lists and why: ``scheduling/feeds.py``.
+What the feed lists and why: ``scheduling/notifications/feeds.py``.
 """
 
 from django.conf import settings
