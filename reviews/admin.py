@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from scheduling.admin import MentorsWithRowsFilter
+from scheduling.admin.filters import MentorsWithRowsFilter
 from scheduling.timefmt import local_time
 
 from .models import Review, ReviewReport
