@@ -417,7 +417,7 @@ CLAIM_TIMEOUT = timedelta(minutes=10)
 
 class Notification(models.Model):
     """The outbox: one email to one person about one session, written in the
-    same transaction as the change it tells about (``scheduling.outbox``)."""
+    same transaction as the change it tells about (``scheduling.notifications.outbox``)."""
 
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", "Booking confirmation"

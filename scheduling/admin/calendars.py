@@ -162,7 +162,7 @@ class CalendarConnectionAdmin(admin.ModelAdmin):
 @admin.register(CalendarEvent)
 class CalendarEventAdmin(admin.ModelAdmin):
     """Sessions' events in mentors' calendars: which event, where, how far
-    pushed. Written only by ``calendar_sync.push_session``."""
+    pushed. Written only by ``scheduling.calendars.sync.push_session``."""
 
     list_display = (
         "ical_uid",
