@@ -108,7 +108,9 @@ def _session_has_review(session: Session) -> bool:
     return Review.objects.filter(session=session).exists()
 
 
-def _eligibility(session: Session, user, now: datetime, *, has_review: Callable[[], bool]) -> str:
+def _review_refusal(
+    session: Session, user, now: datetime, *, has_review: Callable[[], bool]
+) -> str | None:
     if not _signed_in(user):
         return "Please sign in to review a session."
     if session.mentor.user_id == user.pk:
@@ -124,36 +126,46 @@ def _eligibility(session: Session, user, now: datetime, *, has_review: Callable[
         return "You can review this session once it has ended."
     if has_review():  # last: it may cost a query
         return ALREADY_REVIEWED
-    return ""
+    return None
 
 
-def review_eligibility(*, session: Session, user, now: datetime | None = None) -> str:
-    """Why ``user`` may not write a review of ``session`` now (a sentence for
-    the user), or "" when they may.
+def review_refusal(session: Session, user, now: datetime) -> str | None:
+    """Why ``user`` may not write a review of ``session`` at ``now`` (a
+    sentence for the user), or None when they may. ``submit_review`` refuses
+    with the same rule, re-read under its lock.
 
-    Costs no query when ``session`` was loaded with
-    ``select_related("mentor", "mentee", "review")``; at most three otherwise.
+    Reads ``session.mentor``, ``session.mentee`` and ``session.review``: no
+    query when ``session`` was loaded with
+    ``select_related("mentor", "mentee", "review")``, at most three otherwise.
     Views answer 404 to non-participants before asking this.
     """
-    return _eligibility(
-        session, user, now or timezone.now(), has_review=lambda: _has_review(session)
-    )
+    return _review_refusal(session, user, now, has_review=lambda: _has_review(session))
 
 
-def _edit_refusal(review: Review, user, now: datetime) -> str:
+def edit_refusal(review: Review, user, now: datetime) -> str | None:
+    """Why ``user`` may not edit ``review`` at ``now``, or None when they may
+    (``edit_review`` refuses with it). Reads ``review.mentee``: no query when
+    the review was loaded with it."""
     if not _signed_in(user) or review.mentee.user_id != user.pk:
         return "Only the review's author can edit it."
     if review.is_hidden:
         return "This review was hidden by our moderators and can no longer be edited."
     if now - review.created_at > REVIEW_EDIT_WINDOW:
         return "Reviews can be edited for 7 days after they are written."
-    return ""
+    return None
 
 
-def edit_eligibility(*, review: Review, user, now: datetime | None = None) -> str:
-    """Why ``user`` may not edit ``review`` now, or "" when they may (no query
-    when the review was loaded with its mentee)."""
-    return _edit_refusal(review, user, now or timezone.now())
+def no_show_refusal_of_reviewed(*, session: Session) -> str | None:
+    """A mentee who reviewed a session took part in it: its mentor may not
+    mark it a no-show. Registered on ``scheduling.rules.no_show_checks`` by
+    ``ReviewsConfig.ready`` (scheduling sits below reviews and never imports
+    it). Reads ``session.review``: no query when the session was loaded with
+    ``select_related("review")`` (the session page), one otherwise
+    (``mark_no_show``, after locking the session, so it sees a review
+    committed before the lock)."""
+    if _has_review(session):
+        return "The mentee has reviewed this session, so it took place."
+    return None
 
 
 # --- Aggregates -----------------------------------------------------------------------------
@@ -240,7 +252,7 @@ def _submit(session, by, rating, feedback, now) -> Review:
     )
     locked.mentor = mentor
     now = now or timezone.now()
-    refusal = _eligibility(locked, by, now, has_review=lambda: _session_has_review(locked))
+    refusal = _review_refusal(locked, by, now, has_review=lambda: _session_has_review(locked))
     if refusal:
         raise ReviewRefused(refusal)
     review = Review(
@@ -274,7 +286,7 @@ def edit_review(
         with transaction.atomic():
             mentor = _lock_mentor(review.mentor_id)
             locked = _locked_review(review)
-            refusal = _edit_refusal(locked, by, now or timezone.now())
+            refusal = edit_refusal(locked, by, now or timezone.now())
             if refusal:
                 raise ReviewRefused(refusal)
             locked.rating, locked.feedback = rating, feedback

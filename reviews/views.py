@@ -33,11 +33,11 @@ from .services import (
     REVIEW_EDIT_WINDOW,
     ReviewRefused,
     delete_reply,
-    edit_eligibility,
+    edit_refusal,
     edit_review,
     reply_to_review,
     report_review,
-    review_eligibility,
+    review_refusal,
     submit_review,
 )
 
@@ -86,11 +86,9 @@ def session_review(request, session_id):
     now = timezone.now()
     review = review_of(session)
     if review is None:
-        refusal = review_eligibility(session=session, user=request.user, now=now)
-        edit_refusal = ""
+        refusal, refused_edit = review_refusal(session, request.user, now), None
     else:
-        refusal = ""
-        edit_refusal = edit_eligibility(review=review, user=request.user, now=now)
+        refusal, refused_edit = None, edit_refusal(review, request.user, now)
     status = 200
     if request.method == "POST":
         form = ReviewForm(request.POST)
@@ -120,7 +118,7 @@ def session_review(request, session_id):
             "mentor_name": _name(session.mentor),
             "review": review,
             "refusal": refusal,
-            "edit_refusal": edit_refusal,
+            "edit_refusal": refused_edit,
             "editable_until": review.created_at + REVIEW_EDIT_WINDOW if review else None,
             "form": form,
         },

@@ -31,6 +31,7 @@ from .calendars import sync as calendar_sync
 from .meetings import meeting_provider
 from .models import Session, SessionType
 from .notifications import outbox
+from .rules import cancel_refusal, reschedule_refusal
 from .slots import available_slots
 
 TOPIC_MAX_LENGTH = 1000
@@ -62,10 +63,17 @@ def _has_verified_email(user: User) -> Exists:
 
 
 def _locked_mentee(user: User) -> MenteeProfile:
-    """The mentee's profile row, locked; created (and so ours until commit) on
-    a first booking."""
+    """The mentee's profile row, locked; created on a first booking.
+
+    Two first bookings of one mentee (with two mentors) may race to create
+    it: the insert ignores the conflict, so the second waits for the first to
+    commit and then locks the first's row and sees its session, instead of
+    failing on the unique key."""
     mentee = MenteeProfile.objects.select_for_update().filter(user=user).first()
-    return mentee or MenteeProfile.objects.create(user=user)
+    if mentee is None:
+        MenteeProfile.objects.bulk_create([MenteeProfile(user=user)], ignore_conflicts=True)
+        mentee = MenteeProfile.objects.select_for_update().get(user=user)
+    return mentee
 
 
 @dataclass(frozen=True)
@@ -299,21 +307,13 @@ def _reschedule(session, by, start, now) -> Session:
         Session.objects.select_for_update(of=("self",)).select_related("mentee").get(pk=session.pk)
     )
     now = now or timezone.now()
-    if old.mentee.user_id != by.pk:
-        raise BookingRefused(
-            "Only the mentee can pick a new time. You can cancel the session with a note."
-        )
-    if old.status != Session.Status.UPCOMING or old.start <= now:
-        raise BookingRefused("This session can no longer be rescheduled.")
-    if old.start - now < timedelta(hours=mentor.cancellation_cutoff_hours):
-        raise BookingRefused(
-            f"Sessions can be moved up to {mentor.cancellation_cutoff_hours} hours before "
-            "they start. Please contact your mentor instead."
-        )
+    old.mentor = mentor  # the rule reads the cutoff and the pause from the locked row
+    refusal = reschedule_refusal(old, by, now)
+    if refusal:
+        raise BookingRefused(refusal)
+    # About the requested time, not about who may move the session.
     if start == old.start:
         raise BookingRefused("That is the session's current time. Please pick another one.")
-    if not mentor.is_accepting_bookings:
-        raise BookingRefused("This mentor is not taking bookings right now.")
     end = _check_offered(mentor, old.duration_minutes, start, now, ignoring=old.pk)
     mentee = _locked_mentee(by)
     _check_limits_and_overlaps(
@@ -374,19 +374,9 @@ def cancel_session(*, session: Session, by: User, reason: str = "", now=None) ->
             .get(pk=session.pk)
         )
         now = now or timezone.now()
-        is_mentor = locked.mentor.user_id == by.pk
-        is_mentee = locked.mentee.user_id == by.pk
-        if not (is_mentor or is_mentee or by.is_staff):
-            raise BookingRefused("Only the mentor or the mentee can cancel this session.")
-        if locked.status != Session.Status.UPCOMING or locked.start <= now:
-            raise BookingRefused("This session can no longer be cancelled.")
-        cutoff = timedelta(hours=locked.mentor.cancellation_cutoff_hours)
-        # Mentors and staff may cancel any time before the start; mentees up to the cutoff.
-        if is_mentee and not is_mentor and not by.is_staff and locked.start - now < cutoff:
-            raise BookingRefused(
-                f"Sessions can be cancelled up to {locked.mentor.cancellation_cutoff_hours} hours "
-                "before they start. Please contact your mentor instead."
-            )
+        refusal = cancel_refusal(locked, by, now)
+        if refusal:
+            raise BookingRefused(refusal)
         locked.status = Session.Status.CANCELLED
         locked.cancelled_at = now
         locked.cancelled_by = by

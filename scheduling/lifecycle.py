@@ -1,15 +1,15 @@
 """The session lifecycle after booking: the clock's moves and no-shows.
 
 Statuses move forward only: upcoming → active → completed, or → cancelled
-(``booking.cancel_session``), or → no_show (the mentor, after the start).
+(``booking.cancel_session``), or → no_show (the mentor, after the start:
+``mark_no_show``, under ``rules.no_show_refusal``).
 ``advance_statuses`` is what the periodic task runs; pages never depend on it
 having run (``Session.status_at`` reads the clock).
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from core.cache import times_changed
 from .booking import BookingRefused
 from .models import Session
 from .notifications import outbox
+from .rules import no_show_refusal
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,13 @@ def advance_statuses(*, now: datetime | None = None) -> Advanced:
     return Advanced(started=started, completed=completed)
 
 
-# How long after a session's end its mentor may still mark a no-show.
-NO_SHOW_WINDOW = timedelta(days=7)
-
-
 def mark_no_show(*, session: Session, by: User, now: datetime | None = None) -> Session:
     """The mentor records that the mentee did not come: only after the start,
-    only for a session that took place (not cancelled, not already marked)."""
+    up to ``rules.NO_SHOW_WINDOW`` after the end, only for a session that took place
+    (not cancelled, not already marked, not reviewed by its mentee). The rule
+    is ``rules.no_show_refusal``, asked on the locked row; whether the session
+    was reviewed is the reviews app's check (``rules.no_show_checks``), which
+    reads the review fresh here, after the lock."""
     with transaction.atomic():
         locked = (
             Session.objects.select_for_update(of=("self",))
@@ -65,21 +66,9 @@ def mark_no_show(*, session: Session, by: User, now: datetime | None = None) -> 
             .get(pk=session.pk)
         )
         now = now or timezone.now()
-        if locked.mentor.user_id != by.pk:
-            raise BookingRefused("Only the mentor can mark a no-show.")
-        if locked.status not in (
-            Session.Status.UPCOMING,
-            Session.Status.ACTIVE,
-            Session.Status.COMPLETED,
-        ):
-            raise BookingRefused("This session cannot be marked as a no-show.")
-        if locked.start > now:
-            raise BookingRefused("A no-show can be marked once the session has started.")
-        # A mentee who reviewed the session took part in it.
-        if apps.get_model("reviews", "Review").objects.filter(session_id=locked.pk).exists():
-            raise BookingRefused("The mentee has reviewed this session, so it took place.")
-        if locked.end + NO_SHOW_WINDOW < now:
-            raise BookingRefused("A no-show can be marked up to 7 days after the session.")
+        refusal = no_show_refusal(locked, by, now)
+        if refusal:
+            raise BookingRefused(refusal)
         locked.status = Session.Status.NO_SHOW
         locked.no_show_marked_at = now
         locked.save(update_fields=["status", "no_show_marked_at"])

@@ -21,7 +21,7 @@ from mentorship.models import (
 )
 from reviews.models import Review, ReviewReply
 from reviews.selectors import rating_drift
-from reviews.services import review_eligibility
+from reviews.services import review_refusal
 from scheduling.models import Availability, Session
 
 
@@ -160,6 +160,6 @@ def test_seed_demo_gives_mentors_reviews_from_completed_sessions():
     # The demo mentee's own past session is left for them to review.
     theo = User.objects.get(email="mentee@example.com")
     past = Session.objects.get(mentee__user=theo, status="completed")
-    assert review_eligibility(session=past, user=theo) == ""
+    assert review_refusal(session=past, user=theo, now=now) is None
     seed()
     assert Review.objects.count() == len(DEMO_REVIEWS)

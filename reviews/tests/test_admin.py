@@ -19,7 +19,7 @@ from core.cache import profiles_version
 from mentorship.models import MentorProfile
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from reviews.models import Review, ReviewReply, ReviewReport
-from reviews.services import review_eligibility
+from reviews.services import review_refusal
 from scheduling.models import Session
 
 from .factories import ReviewFactory, ReviewReplyFactory, ReviewReportFactory
@@ -329,7 +329,7 @@ def test_a_superuser_deletes_a_review_from_its_page(
     assert (entry.action_flag, entry.user_id, entry.object_repr) == (DELETION, staff.pk, str(rude))
     # The session stays, and its mentee may review it again.
     session = Session.objects.select_related("mentor", "mentee").get(pk=rude.session_id)
-    assert review_eligibility(session=session, user=rude.mentee.user) == ""
+    assert review_refusal(session=session, user=rude.mentee.user, now=session.end) is None
 
 
 def test_delete_selected_deletes_each_review_through_the_service(staff_client, reviews):

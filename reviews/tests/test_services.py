@@ -28,14 +28,14 @@ from reviews.services import (
     ReviewRefused,
     delete_reply,
     delete_review,
-    edit_eligibility,
+    edit_refusal,
     edit_review,
     hide_review,
     reply_to_review,
     report_review,
     resolve_reports,
     restore_review,
-    review_eligibility,
+    review_refusal,
     submit_review,
 )
 from scheduling.models import Session
@@ -273,19 +273,19 @@ def test_feedback_must_be_storable_text(session, mentee, feedback, message):
 
 
 def test_eligibility_says_yes_only_to_the_mentee_of_an_ended_session(session, mentee, mentor):
-    assert review_eligibility(session=session, user=mentee) == ""
-    assert review_eligibility(session=session, user=mentor) == (
+    assert review_refusal(session=session, user=mentee, now=timezone.now()) is None
+    assert review_refusal(session=session, user=mentor, now=timezone.now()) == (
         "Mentors cannot review their own sessions."
     )
-    assert review_eligibility(session=session, user=UserFactory()) == (
+    assert review_refusal(session=session, user=UserFactory(), now=timezone.now()) == (
         "Only the session's mentee can review it."
     )
-    assert "sign in" in review_eligibility(session=session, user=AnonymousUser())
+    assert "sign in" in review_refusal(session, AnonymousUser(), timezone.now())
     future = SessionFactory(start=hours_ago(-24))
-    assert "once it has ended" in review_eligibility(session=future, user=future.mentee.user)
+    assert "once it has ended" in review_refusal(future, future.mentee.user, timezone.now())
     submit_review(session=session, by=mentee, rating=5)
     session = Session.objects.get(pk=session.pk)
-    assert review_eligibility(session=session, user=mentee) == (
+    assert review_refusal(session=session, user=mentee, now=timezone.now()) == (
         "You have already reviewed this session."
     )
 
@@ -294,7 +294,7 @@ def test_eligibility_costs_no_query_on_a_loaded_session(session, mentee, django_
     """A sessions page loads ``mentor``, ``mentee`` and ``review`` with its list."""
     loaded = Session.objects.select_related("mentor", "mentee", "review").get(pk=session.pk)
     with django_assert_num_queries(0):
-        assert review_eligibility(session=loaded, user=mentee) == ""
+        assert review_refusal(session=loaded, user=mentee, now=timezone.now()) is None
 
 
 # --- Editing --------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def test_the_edit_window_uses_the_real_clock_by_default(review, mentee):
     review.refresh_from_db()
     with pytest.raises(ReviewRefused, match="7 days"):
         edit_review(review=review, by=mentee, rating=5, feedback="")
-    assert "7 days" in edit_eligibility(review=review, user=mentee)
+    assert "7 days" in edit_refusal(review=review, user=mentee, now=timezone.now())
 
 
 @pytest.mark.parametrize("who", ["mentor", "other", "staff", "anonymous"])
@@ -362,7 +362,7 @@ def test_only_the_author_edits(review, mentor, staff, who):
         edit_review(review=review, by=user, rating=5, feedback="Changed.")
     assert review_row(review) == before
     assert stored_rating(review.mentor) == (Decimal("3.00"), 1)
-    assert edit_eligibility(review=review, user=user) == "Only the review's author can edit it."
+    assert edit_refusal(review, user, timezone.now()) == "Only the review's author can edit it."
 
 
 def test_edits_follow_the_same_rules_for_rating_and_feedback(review, mentee):
@@ -383,7 +383,7 @@ def test_a_hidden_review_cannot_be_edited(review, mentee, staff):
 
 
 def test_eligibility_to_edit(review, mentee):
-    assert edit_eligibility(review=review, user=mentee) == ""
+    assert edit_refusal(review=review, user=mentee, now=timezone.now()) is None
 
 
 # --- Moderation -----------------------------------------------------------------------------
@@ -549,7 +549,7 @@ def test_after_deletion_the_mentee_may_review_the_session_again(staff):
     ended = session.end
     first = submit_review(session=session, by=mentee, rating=1, feedback="Angry.", now=ended)
     loaded = Session.objects.select_related("mentor", "mentee", "review").get(pk=session.pk)
-    assert review_eligibility(session=loaded, user=mentee, now=ended) == (
+    assert review_refusal(session=loaded, user=mentee, now=ended) == (
         "You have already reviewed this session."
     )
 
@@ -557,13 +557,13 @@ def test_after_deletion_the_mentee_may_review_the_session_again(staff):
 
     loaded = Session.objects.select_related("mentor", "mentee", "review").get(pk=session.pk)
     an_hour_later = ended + timedelta(hours=1)
-    assert review_eligibility(session=loaded, user=mentee, now=an_hour_later) == ""
+    assert review_refusal(session=loaded, user=mentee, now=an_hour_later) is None
     # Even with the stale session object: the service re-reads under the lock.
     second = submit_review(session=session, by=mentee, rating=4, now=an_hour_later)
     assert second.pk != first.pk
     assert stored_rating(session.mentor) == (Decimal("4.00"), 1)
     # Only the mentee, as before.
-    assert "mentee" in review_eligibility(session=loaded, user=UserFactory(), now=an_hour_later)
+    assert "mentee" in review_refusal(session=loaded, user=UserFactory(), now=an_hour_later)
 
 
 def test_deleting_locks_the_mentor_row(review, staff):

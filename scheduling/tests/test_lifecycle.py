@@ -10,6 +10,7 @@ from accounts.tests.factories import UserFactory
 from scheduling.booking import BookingRefused
 from scheduling.lifecycle import advance_statuses, mark_no_show
 from scheduling.models import Session
+from scheduling.rules import no_show_checks, no_show_refusal
 from scheduling.tasks import advance_session_statuses
 from scheduling.tests.factories import SessionFactory
 
@@ -165,3 +166,40 @@ def test_no_show_refused_once_the_mentee_reviewed_the_session():
     session = session_at(NOW - 2 * HOUR, status=Session.Status.COMPLETED)
     ReviewFactory(session=session)
     assert_no_show_refused(session, session.mentor.user, "has reviewed this session")
+
+
+def test_the_reviews_app_registers_its_no_show_check_once_the_apps_are_ready():
+    """Scheduling never reaches up into reviews: reviews registers how it
+    knows a session took place (``ReviewsConfig.ready``), once."""
+    from django.apps import apps
+
+    from reviews.services import no_show_refusal_of_reviewed
+
+    assert apps.ready
+    assert no_show_checks.functions.count(no_show_refusal_of_reviewed) == 1
+    apps.get_app_config("reviews").ready()  # ready() may run again: still once
+    assert no_show_checks.functions.count(no_show_refusal_of_reviewed) == 1
+
+
+def test_the_no_show_rule_costs_no_query_on_a_session_loaded_with_its_review(
+    django_assert_num_queries,
+):
+    """The session page loads the review with the session: asking whether
+    the mentor may mark a no-show adds nothing to its queries."""
+    from reviews.tests.factories import ReviewFactory
+
+    reviewed = session_at(NOW - 2 * HOUR, status=Session.Status.COMPLETED)
+    ReviewFactory(session=reviewed)
+    not_reviewed = session_at(NOW - 4 * HOUR, status=Session.Status.COMPLETED)
+    loaded = {
+        session.pk: session
+        for session in Session.objects.select_related("mentor", "review").filter(
+            pk__in=[reviewed.pk, not_reviewed.pk]
+        )
+    }
+    mentor = reviewed.mentor.user
+    with django_assert_num_queries(0):
+        assert no_show_refusal(loaded[reviewed.pk], mentor, NOW) == (
+            "The mentee has reviewed this session, so it took place."
+        )
+        assert no_show_refusal(loaded[not_reviewed.pk], not_reviewed.mentor.user, NOW) is None

@@ -411,7 +411,7 @@ def test_a_mentor_who_paused_bookings_cannot_be_moved_to(client, booked, mentee_
         client.post(reschedule_url(booked), {"start": TUESDAY_10_ISO}, follow=True),
     ):
         assert response.redirect_chain[-1][0] == detail_url(booked)
-        assert "is not taking bookings right now, so the session cannot move" in response.text
+        assert "This mentor is not taking bookings right now." in response.text
         assert "Pick a new time" not in response.text
     assert row(booked) == before
     assert Session.objects.count() == 1
@@ -508,7 +508,11 @@ def test_the_mentor_is_sent_back_to_the_session(client, booked):
         client.get(reschedule_url(booked)),
         client.post(reschedule_url(booked), {"start": TUESDAY_10_ISO}),
     ):
-        sent_back(response, booked, "Only the mentee can pick a new time. You can cancel instead.")
+        sent_back(
+            response,
+            booked,
+            "Only the mentee can pick a new time. You can cancel the session with a note.",
+        )
 
     assert row(booked) == before
     assert Session.objects.count() == 1
@@ -532,7 +536,10 @@ def test_past_the_cutoff_the_mentee_is_sent_back_with_the_rule(client, booked, m
     assert row(booked) == before
 
     page = client.get(detail_url(booked)).content.decode()
-    assert "can no longer be moved or cancelled here" in page
+    assert (
+        "Sessions can be cancelled up to 12 hours before they start. "
+        "Please contact your mentor instead."
+    ) in page
 
 
 def test_the_cutoff_is_the_mentors_setting_and_exactly_at_it_moving_is_allowed(
@@ -799,6 +806,28 @@ def test_a_no_show_is_refused_with_a_message(client, session, clock, case, messa
     assert row(session) == before
 
 
+def test_a_reviewed_session_is_not_offered_as_a_no_show_and_is_refused(client, session, clock):
+    """The mentee reviewed it, so it took place: the page used to offer the
+    mentor "Mark as no-show" anyway, and the service then refused."""
+    from reviews.tests.factories import ReviewFactory
+
+    clock.move_to(session.end + timedelta(hours=2))
+    Session.objects.filter(pk=session.pk).update(status=Session.Status.COMPLETED)
+    client.force_login(session.mentor.user)
+    assert f'action="{no_show_url(session)}"' in client.get(detail_url(session)).text
+    ReviewFactory(session=session)
+    before = row(session)
+
+    page = client.get(detail_url(session)).text
+    response = client.post(no_show_url(session))
+
+    assert no_show_url(session) not in page
+    assert "Did Kiran not come?" not in page
+    assert response.status_code == 302
+    assert messages_of(response) == ["The mentee has reviewed this session, so it took place."]
+    assert row(session) == before
+
+
 # --- Statuses by the clock and the action buttons ------------------------------------------------
 
 
@@ -842,7 +871,7 @@ CONTROLS = {
     "cancel": lambda session: f'action="{url("session_cancel", session)}"',
     "no-show": lambda session: f'action="{no_show_url(session)}"',
     "ics": lambda session: f'href="{url("session_invite", session)}"',
-    "past-cutoff notice": lambda session: "can no longer be moved or cancelled here",
+    "past-cutoff notice": lambda session: "Sessions can be cancelled up to 12 hours before",
 }
 
 

@@ -19,12 +19,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from mentorship.models import MentorProfile
-from reviews.services import REVIEW_EDIT_WINDOW, edit_eligibility, review_eligibility
+from reviews.services import REVIEW_EDIT_WINDOW, edit_refusal, review_refusal
 
 from ..booking import BookingRefused, SlotTaken, cancel_session, reschedule_session
-from ..lifecycle import NO_SHOW_WINDOW, mark_no_show
+from ..lifecycle import mark_no_show
 from ..models import Session, SessionType
 from ..notifications.ics import session_calendar
+from ..rules import cancel_refusal, no_show_refusal, reschedule_refusal
 from .booking import PickerMode, parse_start, render_picker
 
 DASHBOARD_DAYS = 7
@@ -51,7 +52,7 @@ def session_list(request):
         now,
     )
     for session in mine:
-        session.review_prompt = _review_prompt(session, user)
+        session.review_prompt = _review_prompt(session, user, now)
     cancelled = [s for s in mine if s.status == Session.Status.CANCELLED]
     live = [s for s in mine if s.status != Session.Status.CANCELLED]
     # A no-show is over even if its planned end has not come yet.
@@ -67,52 +68,58 @@ def session_list(request):
     )
 
 
-def _review_prompt(session: Session, user) -> str:
-    """What a row of ``/sessions/`` says about reviewing it (after ``_with_status``):
-    "write" for the mentee of a session that ended and has no review,
-    "written" once it has one, "" otherwise. The review page asks
-    ``review_eligibility`` for the final word."""
-    if session.mentee.user_id != user.pk:
-        return ""
-    if getattr(session, "review", None) is not None:
+def _review_prompt(session: Session, user, now) -> str:
+    """What a row of ``/sessions/`` says about reviewing it: "write" when
+    ``review_refusal`` lets ``user`` review it now, "written" for the mentee
+    once it has a review, "" otherwise. No query: the review comes with the
+    session."""
+    if session.mentee.user_id == user.pk and getattr(session, "review", None) is not None:
         return "written"
-    return "write" if session.current_status == Session.Status.COMPLETED else ""
+    return "write" if review_refusal(session, user, now) is None else ""
 
 
 def _review_card(session: Session, user, now) -> dict:
-    """The session page's review card, for the mentee only: a prompt when
-    ``review_eligibility`` allows a review now, or their review with whether
-    they may still change it. No query: the review comes with the session."""
-    if session.mentee.user_id != user.pk:
-        return {}
+    """The session page's review card: a prompt when ``review_refusal`` lets
+    ``user`` review the session now; for its mentee, their review with whether
+    ``edit_refusal`` lets them still change it. No query: the review comes
+    with the session."""
+    card = {"can_review": review_refusal(session, user, now) is None}
     review = getattr(session, "review", None)
-    if review is None:
-        return {"can_review": review_eligibility(session=session, user=user, now=now) == ""}
-    return {
-        "review": review,
-        "can_edit_review": edit_eligibility(review=review, user=user, now=now) == "",
-        "review_editable_until": review.created_at + REVIEW_EDIT_WINDOW,
-    }
+    if review is not None and session.mentee.user_id == user.pk:
+        card |= {
+            "review": review,
+            "can_edit_review": edit_refusal(review, user, now) is None,
+            "review_editable_until": review.created_at + REVIEW_EDIT_WINDOW,
+        }
+    return card
 
 
 def _actions(session: Session, user, now) -> dict:
-    """What ``user`` may do with ``session`` now (the services check again)."""
+    """What the session page offers ``user`` now, each by the rule its service
+    enforces (``scheduling.rules``), and why a participant cannot cancel a
+    session that has not started (the page's one explanation: past the
+    mentee's cutoff). No query when ``session`` comes with its mentor, mentee
+    and review.
+
+    The cancel form posts to a participants' URL: staff may cancel too, but
+    do it in the admin ("Cancel selected sessions", the same service), so the
+    page offers it to participants only.
+    """
     is_mentor = session.mentor.user_id == user.pk
-    is_mentee = session.mentee.user_id == user.pk
-    upcoming = session.status == Session.Status.UPCOMING and session.start > now
-    before_cutoff = session.start - now >= timedelta(hours=session.mentor.cancellation_cutoff_hours)
+    is_participant = is_mentor or session.mentee.user_id == user.pk
+    cancel_refused = cancel_refusal(session, user, now)
     return {
         "is_mentor": is_mentor,
-        "is_participant": is_mentor or is_mentee,
-        "can_cancel": upcoming and (is_mentor or (is_mentee and before_cutoff)),
-        "can_reschedule": upcoming
-        and is_mentee
-        and before_cutoff
-        and session.mentor.is_accepting_bookings,
-        "past_cutoff": upcoming and is_mentee and not is_mentor and not before_cutoff,
-        "can_mark_no_show": is_mentor
-        and session.status in (Session.Status.UPCOMING, Session.Status.ACTIVE, "completed")
-        and session.start <= now <= session.end + NO_SHOW_WINDOW,
+        "is_participant": is_participant,
+        "can_cancel": is_participant and cancel_refused is None,
+        "can_reschedule": reschedule_refusal(session, user, now) is None,
+        "can_mark_no_show": no_show_refusal(session, user, now) is None,
+        # Once it started, the status says why; before, the refusal does.
+        "cancel_refusal": (
+            cancel_refused
+            if is_participant and session.status_at(now) == Session.Status.UPCOMING
+            else None
+        ),
     }
 
 
@@ -120,6 +127,7 @@ def _actions(session: Session, user, now) -> dict:
 @require_safe
 def session_detail(request, session_id):
     """A session's page: its mentor, its mentee and staff; 404 for anyone else."""
+    # With the review: the review card and the no-show rule read it.
     session = get_object_or_404(
         Session.objects.visible_to(request.user).select_related(
             "rescheduled_from", "rescheduled_to", "review__mentee"
@@ -195,25 +203,9 @@ def session_reschedule(request, session_id):
         ),
         pk=session_id,
     )
-    now = timezone.now()
-    actions = _actions(session, request.user, now)
-    if not actions["can_reschedule"]:
-        if session.mentee.user_id != request.user.pk:
-            messages.error(request, "Only the mentee can pick a new time. You can cancel instead.")
-        elif not session.mentor.is_accepting_bookings and not actions["past_cutoff"]:
-            messages.error(
-                request,
-                f"{session.mentor.user.name} is not taking bookings right now, so the session "
-                "cannot move. You can still cancel it.",
-            )
-        elif actions["past_cutoff"]:
-            messages.error(
-                request,
-                f"Sessions can be moved up to {session.mentor.cancellation_cutoff_hours} hours "
-                "before they start. Please contact your mentor instead.",
-            )
-        else:
-            messages.error(request, "This session can no longer be rescheduled.")
+    refusal = reschedule_refusal(session, request.user, timezone.now())
+    if refusal:
+        messages.error(request, refusal)
         return redirect("scheduling:session_detail", session_id=session.pk)
     mode = PickerMode(
         url=request.path, action_label="Move to this time", ignoring=session.pk, current=session
