@@ -4,6 +4,18 @@ from allauth.account.models import EmailAddress
 from accounts.models import User
 
 PASSWORD = "correct horse battery staple"
+SETTINGS_URL = "/accounts/settings/"
+
+
+def settings_form_data(**overrides) -> dict:
+    """A valid post of the account settings form, with ``overrides``."""
+    return {
+        "name": "Ada King",
+        "date_of_birth": "1990-12-10",
+        "linkedin_url": "https://www.linkedin.com/in/ada",
+        "timezone": "Asia/Kolkata",
+        **overrides,
+    }
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -29,8 +29,7 @@ from accounts.models import User
 from mentorship.tests.factories import MentorProfileFactory
 
 from .conftest import image_upload
-from .factories import UserFactory
-from .test_views_settings import URL, valid_data
+from .factories import SETTINGS_URL, UserFactory, settings_form_data
 
 STORED_NAME = re.compile(r"^avatars/[0-9a-f]{32}\.webp$")
 
@@ -79,7 +78,7 @@ def media_files(settings) -> list[Path]:
 
 
 def post_avatar(client, file):
-    return client.post(URL, valid_data(avatar=file))
+    return client.post(SETTINGS_URL, settings_form_data(avatar=file))
 
 
 def refused(response, message: str, user: User) -> None:
@@ -341,7 +340,7 @@ def test_pages_embed_the_rendition_of_their_size_never_the_stored_picture(client
     signed_in = {
         "/mentors/": [small, medium],  # navbar, directory card
         f"/mentors/{mentor.slug}/": [small, large],  # navbar, mentor page
-        URL: [small, large],  # navbar, settings header
+        SETTINGS_URL: [small, large],  # navbar, settings header
     }
     for path, expected in signed_in.items():
         text = client.get(path).text
@@ -350,7 +349,7 @@ def test_pages_embed_the_rendition_of_their_size_never_the_stored_picture(client
         assert f'src="{stored_url}"' not in text, path
         # The settings form links to the stored picture ("Currently: …", the
         # file input's own link); no other page names it at all.
-        assert text.count(stored_url) == (1 if path == URL else 0), path
+        assert text.count(stored_url) == (1 if path == SETTINGS_URL else 0), path
 
     client.logout()
     directory = client.get("/mentors/").text
@@ -385,7 +384,7 @@ def test_replacing_and_clearing_delete_the_old_files(
     assert media_files(settings) == sorted(second)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(URL, valid_data(**{"avatar-clear": "on"}))
+        response = client.post(SETTINGS_URL, settings_form_data(**{"avatar-clear": "on"}))
     assert response.status_code == 302
     user.refresh_from_db()
     assert not user.avatar

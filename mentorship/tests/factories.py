@@ -4,10 +4,20 @@ Factories write rows directly (they are fixtures, not a second code path for
 the rules): tests that are about the rules call ``mentorship.services``.
 """
 
+import secrets
+
 import factory
 
 from accounts.tests.factories import UserFactory
 from mentorship.models import ExpertiseTag, MenteeProfile, MentorProfile, SocialLink
+
+# The least environment production starts with (fresh processes through the
+# ``run_django`` fixture): no debug, a secret key, a host.
+PRODUCTION_ENVIRONMENT = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "mentorship.example.com",
+}
 
 
 class ExpertiseTagFactory(factory.django.DjangoModelFactory):

@@ -15,8 +15,8 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from accounts.models import User
-from mentorship import services
 from mentorship.models import ExpertiseTag, MentorProfile, SocialLink
+from scheduling.tests.factories import mentor_without_hours
 
 PASSWORD = "correct-Horse-battery-42"
 DEMO_PASSWORD = "mentorship-demo"
@@ -78,25 +78,17 @@ def verified_user(*, name: str, email: str) -> User:
     return user
 
 
-def make_mentor(name: str, headline: str, tags: list[ExpertiseTag], **changes) -> MentorProfile:
-    email = f"{name.split()[0].lower()}@example.com"
-    mentor = services.become_mentor(user=verified_user(name=name, email=email))
-    return services.update_mentor_profile(
-        mentor=mentor,
-        changes={"headline": headline, **changes},
-        tags=tags,
-        links={},
-    )
-
-
 def small_directory() -> dict[str, ExpertiseTag]:
     tags = {
         slug: ExpertiseTag.objects.create(name=name, slug=slug)
         for name, slug in [("Python", "python"), ("Go", "go"), ("UX design", "ux-design")]
     }
-    make_mentor("Maya Mentor", "Staff engineer for payment systems", [tags["python"]])
-    make_mentor("Kwame Asante", "Engineering manager in fintech", [tags["go"]])
-    make_mentor("Sofia Rossi", "Product designer, design systems", [tags["ux-design"]])
+    for name, headline, tag in [
+        ("Maya Mentor", "Staff engineer for payment systems", "python"),
+        ("Kwame Asante", "Engineering manager in fintech", "go"),
+        ("Sofia Rossi", "Product designer, design systems", "ux-design"),
+    ]:
+        mentor_without_hours(zone="UTC", name=name, headline=headline, tags=[tags[tag]])
     return tags
 
 
@@ -109,7 +101,7 @@ def test_sign_up_become_a_mentor_and_be_found_in_the_directory(page, mailoutbox)
     go = ExpertiseTag.objects.create(name="Go", slug="go")
     ExpertiseTag.objects.create(name="Public speaking", slug="public-speaking")
     ExpertiseTag.objects.create(name="Python", slug="python")
-    make_mentor("Someone Else", "Not matching the filter", [])
+    mentor_without_hours(zone="UTC", name="Someone Else", headline="Not matching the filter")
 
     # Sign up through the form and confirm the address from the email.
     page.goto("/")

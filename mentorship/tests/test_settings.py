@@ -7,12 +7,7 @@ import secrets
 import pytest
 
 from conftest import port_open, service_missing
-
-PRODUCTION = {
-    "DJANGO_DEBUG": "0",
-    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-    "DJANGO_ALLOWED_HOSTS": "mentorship.example.com",
-}
+from mentorship.tests.factories import PRODUCTION_ENVIRONMENT
 
 PRINT_SETTINGS = """
 import json
@@ -77,7 +72,7 @@ def test_services_from_environment(run_django):
 
 
 def test_production_values(run_django):
-    values = settings_of(run_django, PRODUCTION)
+    values = settings_of(run_django, PRODUCTION_ENVIRONMENT)
     assert values["session_age"] == 12 * 3600
     assert values["session_cookie"] == "__Host-sessionid"
     assert values["csrf_cookie"] == "__Host-csrftoken"
@@ -95,7 +90,7 @@ def test_check_deploy_reports_nothing(run_django):
     )
     # Production also needs keys for the calendar secrets (scheduling/crypto.py).
     keys = "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTA="
-    result = run_django(code, {**PRODUCTION, "FIELD_ENCRYPTION_KEYS": keys})
+    result = run_django(code, {**PRODUCTION_ENVIRONMENT, "FIELD_ENCRYPTION_KEYS": keys})
     assert result.returncode == 0, result.stderr + result.stdout
     assert "System check identified no issues (0 silenced)." in result.stdout
 

@@ -1,14 +1,13 @@
 """``available_slots`` on real rows, its query budget, and the models' own checks."""
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from mentorship.models import MentorProfile
-from mentorship.tests.factories import MentorProfileFactory
 from scheduling.models import Availability, Session, SessionType
 from scheduling.slots import available_slots
 from scheduling.tests.factories import (
@@ -16,6 +15,7 @@ from scheduling.tests.factories import (
     BusyIntervalFactory,
     SessionFactory,
     SessionTypeFactory,
+    mentor_without_hours,
 )
 
 pytestmark = pytest.mark.django_db
@@ -33,18 +33,11 @@ def new_york(*parts: int) -> datetime:
 NOW = new_york(2026, 6, 1, 8)
 WEEK = (new_york(2026, 6, 1), new_york(2026, 6, 7))
 
-
-def make_mentor(**options) -> MentorProfile:
-    """A mentor in New York, loaded the way the pages load one (with the user)."""
-    options = {
-        "user__timezone": "America/New_York",
-        "buffer_minutes": 10,
-        "minimum_notice_minutes": 0,
-        "booking_horizon_days": 90,
-        **options,
-    }
-    mentor = MentorProfileFactory(**options)
-    return MentorProfile.objects.select_related("user").get(pk=mentor.pk)
+# Every mentor here: in New York, no hours until a test adds rows, a 10-minute
+# buffer, no notice, bookable 90 days ahead; loaded with the user, as pages do.
+mentor_in_new_york = partial(
+    mentor_without_hours, zone="America/New_York", buffer_minutes=10, booking_horizon_days=90
+)
 
 
 def mornings(mentor, *, hours: int = 3, recurrence: str = WEEKDAYS, **options) -> Availability:
@@ -74,7 +67,7 @@ def local_starts(slots) -> list[str]:
 
 
 def test_a_week_of_rules_overrides_sessions_and_busy_times():
-    mentor = make_mentor()
+    mentor = mentor_in_new_york()
     half_hour = SessionTypeFactory(mentor=mentor, duration_minutes=30)
     mornings(mentor)
     AvailabilityFactory(  # Tuesday afternoons too
@@ -94,7 +87,7 @@ def test_a_week_of_rules_overrides_sessions_and_busy_times():
     half_hour_session(mentor, new_york(2026, 6, 1, 11), status=Session.Status.CANCELLED)
     BusyIntervalFactory(mentor=mentor, start=new_york(2026, 6, 2, 9), end=new_york(2026, 6, 2, 10))
     # Another mentor's session and busy time change nothing here.
-    other = make_mentor()
+    other = mentor_in_new_york()
     half_hour_session(other, new_york(2026, 6, 4, 9))
     BusyIntervalFactory(mentor=other, start=new_york(2026, 6, 5, 9), end=new_york(2026, 6, 5, 12))
 
@@ -126,7 +119,7 @@ def test_a_week_of_rules_overrides_sessions_and_busy_times():
 def test_only_upcoming_and_active_sessions_block_their_time(status, blocks):
     # A 09:00-09:30 session; it is 09:20. Finished early (completed) or never
     # attended, it leaves 09:30 free; still running, its buffer covers 09:30.
-    mentor = make_mentor()
+    mentor = mentor_in_new_york()
     half_hour = SessionTypeFactory(mentor=mentor, duration_minutes=30)
     mornings(mentor)
     half_hour_session(mentor, new_york(2026, 6, 1, 9), status=status)
@@ -153,7 +146,7 @@ def test_only_upcoming_and_active_sessions_block_their_time(status, blocks):
     ],
 )
 def test_the_daily_cap_counts_every_session_but_cancelled_ones(second_status, monday_is_full):
-    mentor = make_mentor(max_sessions_per_day=2)
+    mentor = mentor_in_new_york(max_sessions_per_day=2)
     hour = SessionTypeFactory(mentor=mentor, duration_minutes=60)
     mornings(mentor, hours=8)
     half_hour_session(mentor, new_york(2026, 6, 1, 7), status=Session.Status.COMPLETED)
@@ -168,7 +161,7 @@ def test_the_daily_cap_counts_every_session_but_cancelled_ones(second_status, mo
 
 def test_the_daily_cap_counts_sessions_by_the_mentors_local_date():
     # 22:00 on Monday in New York is 02:00 on Tuesday in UTC: it fills Monday.
-    mentor = make_mentor(max_sessions_per_day=1)
+    mentor = mentor_in_new_york(max_sessions_per_day=1)
     hour = SessionTypeFactory(mentor=mentor, duration_minutes=60)
     mornings(mentor)
     half_hour_session(mentor, new_york(2026, 6, 1, 22))
@@ -179,7 +172,7 @@ def test_the_daily_cap_counts_sessions_by_the_mentors_local_date():
 
 
 def test_notice_and_horizon_come_from_the_mentor():
-    mentor = make_mentor(minimum_notice_minutes=24 * 60, booking_horizon_days=3)
+    mentor = mentor_in_new_york(minimum_notice_minutes=24 * 60, booking_horizon_days=3)
     hour = SessionTypeFactory(mentor=mentor, duration_minutes=60)
     mornings(mentor)
 
@@ -207,7 +200,7 @@ def test_obstacles_just_outside_the_range_asked_for_still_count(
 ):
     # Asked for starts in 10:00-10:30 only: the one candidate, 10:00-11:00, is
     # within the 10-minute buffer of something outside that range.
-    mentor = make_mentor()
+    mentor = mentor_in_new_york()
     hour = SessionTypeFactory(mentor=mentor, duration_minutes=60)
     mornings(mentor)
     start, end = new_york(2026, 6, 1, *obstacle_start), new_york(2026, 6, 1, *obstacle_end)
@@ -224,7 +217,7 @@ def test_obstacles_just_outside_the_range_asked_for_still_count(
 
 
 def test_without_obstacles_that_range_offers_its_slot():
-    mentor = make_mentor()
+    mentor = mentor_in_new_york()
     hour = SessionTypeFactory(mentor=mentor, duration_minutes=60)
     mornings(mentor)
 
@@ -236,7 +229,7 @@ def test_without_obstacles_that_range_offers_its_slot():
 
 
 def test_a_mentor_without_availability_has_no_slots():
-    mentor = make_mentor()
+    mentor = mentor_in_new_york()
     hour = SessionTypeFactory(mentor=mentor, duration_minutes=60)
     BusyIntervalFactory(mentor=mentor, start=new_york(2026, 6, 2, 9))
 
@@ -257,7 +250,7 @@ def test_available_slots_reads_the_database_twice_whatever_the_size(
     # Two queries (availability; sessions and busy intervals in one UNION ALL)
     # however long the range and however many rows: the mentor page must not
     # grow an N+1 as a mentor adds rules or gets booked.
-    mentor = make_mentor()
+    mentor = mentor_in_new_york()
     hour = SessionTypeFactory(mentor=mentor, duration_minutes=60)
     mornings(mentor, hours=8, recurrence="RRULE:FREQ=DAILY")
     for index in range(1, rules):
@@ -285,7 +278,7 @@ def test_available_slots_reads_the_database_twice_whatever_the_size(
 
 
 def test_a_sound_availability_row_passes_full_clean():
-    mentor = make_mentor()
+    mentor = mentor_in_new_york()
     row = Availability(
         mentor=mentor,
         timezone="Asia/Kathmandu",
@@ -321,7 +314,7 @@ def test_a_sound_availability_row_passes_full_clean():
     ],
 )
 def test_availability_full_clean_refuses(changes, field):
-    mentor = make_mentor()
+    mentor = mentor_in_new_york()
     row = Availability(
         mentor=mentor,
         timezone="America/New_York",
@@ -341,7 +334,7 @@ def test_availability_full_clean_refuses(changes, field):
 @pytest.mark.parametrize("minutes", [10, 245, 32, 0])
 def test_session_type_full_clean_refuses_a_bad_length(minutes):
     session_type = SessionType(
-        mentor=make_mentor(), name="Chat", slug="chat", duration_minutes=minutes
+        mentor=mentor_in_new_york(), name="Chat", slug="chat", duration_minutes=minutes
     )
 
     with pytest.raises(ValidationError) as refused:
@@ -353,7 +346,7 @@ def test_session_type_full_clean_refuses_a_bad_length(minutes):
 @pytest.mark.parametrize("minutes", [15, 45, 240])
 def test_session_type_full_clean_accepts_a_good_length(minutes):
     SessionType(
-        mentor=make_mentor(), name="Chat", slug="chat", duration_minutes=minutes
+        mentor=mentor_in_new_york(), name="Chat", slug="chat", duration_minutes=minutes
     ).full_clean()
 
 
@@ -367,7 +360,7 @@ def skip_unless_postgresql() -> None:
 
 def test_postgresql_refuses_two_overlapping_sessions_of_one_mentor():
     skip_unless_postgresql()
-    mentor = make_mentor()
+    mentor = mentor_in_new_york()
     ten = new_york(2026, 6, 1, 10)
     half_hour_session(mentor, ten)
 
@@ -379,13 +372,13 @@ def test_postgresql_refuses_two_overlapping_sessions_of_one_mentor():
     # A cancelled session may overlap, sessions may touch, other mentors are free.
     half_hour_session(mentor, ten, status=Session.Status.CANCELLED)
     half_hour_session(mentor, ten + timedelta(minutes=30))
-    half_hour_session(make_mentor(), ten)
+    half_hour_session(mentor_in_new_york(), ten)
     assert Session.objects.filter(start__gte=ten, start__lt=ten + timedelta(hours=1)).count() == 4
 
 
 def test_postgresql_checks_the_overlap_in_full_clean_too():
     skip_unless_postgresql()
-    mentor = make_mentor()
+    mentor = mentor_in_new_york()
     existing = half_hour_session(mentor, new_york(2026, 6, 1, 10))
     overlapping = Session(
         mentor=mentor,

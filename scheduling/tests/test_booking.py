@@ -7,7 +7,7 @@ write nothing: no ``Session`` row, and no ``MenteeProfile`` for a first-time
 mentee either.
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,50 +18,17 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from mentorship.models import MenteeProfile, MentorProfile
-from mentorship.services import become_mentor, update_mentor_profile
-from scheduling.availability import replace_weekly_hours
-from scheduling.booking import TOPIC_MAX_LENGTH, BookingRefused, SlotTaken, book_session
+from mentorship.services import update_mentor_profile
+from scheduling.booking import TOPIC_MAX_LENGTH, BookingRefused, SlotTaken
 from scheduling.models import Session, SessionType
-from scheduling.tests.factories import SessionFactory
-
-NEW_YORK = ZoneInfo("America/New_York")
-# Monday 1 June 2026, 08:00 in New York (EDT, UTC-4).
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-WEEKDAYS_9_TO_12 = {day: [(time(9), time(12))] for day in range(5)}
+from scheduling.tests.factories import NOW, TUESDAY_9, SessionFactory, book, new_york_mentor, ny
 
 pytestmark = pytest.mark.django_db
 
 
-def ny(year, month, day, hour, minute=0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=NEW_YORK)
-
-
-# Tuesday 2 June 2026 at 09:00 in New York: inside the weekly hours.
-TUESDAY_9 = ny(2026, 6, 2, 9)
-
-
-def make_mentor(**changes) -> MentorProfile:
-    """A mentor through the real services: default session types, weekday hours."""
-    mentor = become_mentor(user=UserFactory(timezone="America/New_York"))
-    update_mentor_profile(
-        mentor=mentor,
-        changes={"minimum_notice_minutes": 0, "buffer_minutes": 0, **changes},
-        tags=[],
-        links={},
-    )
-    replace_weekly_hours(
-        mentor=mentor,
-        timezone="America/New_York",
-        weekly=WEEKDAYS_9_TO_12,
-        starting=date(2026, 6, 1),
-    )
-    mentor.refresh_from_db()
-    return mentor
-
-
 @pytest.fixture
 def mentor():
-    return make_mentor()
+    return new_york_mentor(starting=NOW.date())
 
 
 @pytest.fixture
@@ -72,17 +39,6 @@ def intro(mentor) -> SessionType:
 @pytest.fixture
 def hour(mentor) -> SessionType:
     return mentor.session_types.get(slug="mentoring-session")
-
-
-def book(mentee_user, mentor, session_type, start, topic="", now=NOW) -> Session:
-    return book_session(
-        mentee_user=mentee_user,
-        mentor=mentor,
-        session_type=session_type,
-        start=start,
-        topic=topic,
-        now=now,
-    )
 
 
 def assert_refused(match, *, exception=BookingRefused, mentee_user=None, **kwargs):
@@ -212,7 +168,7 @@ def test_a_start_off_the_grid_of_the_longer_type_is_refused(mentor, hour):
 
 
 def test_a_start_inside_the_minimum_notice_is_refused():
-    mentor = make_mentor(minimum_notice_minutes=48 * 60)
+    mentor = new_york_mentor(starting=NOW.date(), minimum_notice_minutes=48 * 60)
     intro = mentor.session_types.get(slug="intro-call")
     # Tuesday 09:00 is 25 hours away.
     assert_refused("not available", mentor=mentor, session_type=intro, start=TUESDAY_9)
@@ -278,7 +234,7 @@ def test_only_the_users_own_address_counts(mentor, intro):
 
 def test_an_unverified_mentor_booking_another_is_refused(mentor, intro):
     # Their own mentor row is locked (and read) in the same query: still refused.
-    other = make_mentor()
+    other = new_york_mentor(starting=NOW.date())
     EmailAddress.objects.filter(user=other.user).update(verified=False)
     assert_refused(
         "confirm your email",
@@ -339,7 +295,7 @@ def test_an_inactive_session_type_is_refused(mentor, intro):
 
 
 def test_a_session_type_of_another_mentor_is_refused(mentor):
-    other = make_mentor()
+    other = new_york_mentor(starting=NOW.date())
     foreign = other.session_types.get(slug="intro-call")
     assert_refused("not offered", mentor=mentor, session_type=foreign, start=TUESDAY_9)
 
@@ -396,7 +352,7 @@ def test_a_longer_session_over_a_shorter_one_is_refused(mentor, intro, hour):
 
 
 def test_the_mentees_own_overlapping_session_with_another_mentor_is_refused(mentor, hour):
-    other = make_mentor()
+    other = new_york_mentor(starting=NOW.date())
     other_intro = other.session_types.get(slug="intro-call")
     mentee_user = UserFactory()
     book(mentee_user, mentor, hour, TUESDAY_9)  # 09:00-10:00 with the first mentor
@@ -421,7 +377,7 @@ def test_a_cancelled_session_frees_its_slot(mentor, intro, hour):
 
 
 def test_a_cancelled_session_frees_the_mentee_too(mentor, intro):
-    other = make_mentor()
+    other = new_york_mentor(starting=NOW.date())
     mentee_user = UserFactory()
     first = book(mentee_user, mentor, intro, TUESDAY_9)
     Session.objects.filter(pk=first.pk).update(status=Session.Status.CANCELLED, cancelled_at=NOW)
@@ -444,7 +400,7 @@ def test_the_limit_with_one_mentor(mentor, intro):
         start=ny(2026, 6, 3, 9),
     )
     # Another mentor is fine.
-    other = make_mentor()
+    other = new_york_mentor(starting=NOW.date())
     assert book(mentee_user, other, other.session_types.get(slug="intro-call"), ny(2026, 6, 3, 9))
 
 
@@ -453,7 +409,7 @@ def test_the_limit_per_mentee(mentor, intro):
     mentee_user = UserFactory()
     mentee = MenteeProfile.objects.create(user=mentee_user)
     # Ten upcoming sessions, at most two per mentor, on ten different days.
-    others = [make_mentor() for _ in range(5)]
+    others = [new_york_mentor(starting=NOW.date()) for _ in range(5)]
     for number in range(10):
         day = TUESDAY_9 + timedelta(days=7 * (number + 1))
         SessionFactory(mentor=others[number // 2], mentee=mentee, start=day)

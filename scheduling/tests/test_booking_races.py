@@ -11,8 +11,7 @@ exclusion constraint ``session_no_overlap_per_mentor`` as the backstop.
 """
 
 import time as clock
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -20,38 +19,13 @@ from django.db import IntegrityError, connection, transaction
 from accounts.tests.factories import UserFactory
 from conftest import run_together
 from mentorship.models import MenteeProfile
-from mentorship.services import become_mentor, update_mentor_profile
 from scheduling import booking
-from scheduling.availability import replace_weekly_hours
 from scheduling.booking import BookingRefused, SlotTaken, book_session
 from scheduling.models import Session
-from scheduling.tests.factories import SessionFactory
+from scheduling.tests.factories import NOW, TUESDAY_9, SessionFactory, new_york_mentor, ny
 
-NEW_YORK = ZoneInfo("America/New_York")
-# Monday 1 June 2026, 08:00 in New York.
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-TUESDAY_9 = datetime(2026, 6, 2, 9, 0, tzinfo=NEW_YORK)
-TUESDAY_930 = datetime(2026, 6, 2, 9, 30, tzinfo=NEW_YORK)
-WEEKDAYS_9_TO_12 = {day: [(time(9), time(12))] for day in range(5)}
+TUESDAY_930 = ny(2026, 6, 2, 9, 30)
 THREAD_TIMEOUT = 60
-
-
-def make_mentor():
-    mentor = become_mentor(user=UserFactory(timezone="America/New_York"))
-    update_mentor_profile(
-        mentor=mentor,
-        changes={"minimum_notice_minutes": 0, "buffer_minutes": 0},
-        tags=[],
-        links={},
-    )
-    replace_weekly_hours(
-        mentor=mentor,
-        timezone="America/New_York",
-        weekly=WEEKDAYS_9_TO_12,
-        starting=date(2026, 6, 1),
-    )
-    mentor.refresh_from_db()
-    return mentor
 
 
 def shared_memory_sqlite() -> bool:
@@ -120,7 +94,7 @@ def split(outcomes):
 
 @pytest.mark.django_db(transaction=True)
 def test_twelve_mentees_racing_for_one_slot_book_it_once(slow_check):
-    mentor = make_mentor()
+    mentor = new_york_mentor(starting=NOW.date())
     intro = mentor.session_types.get(slug="intro-call")
     mentees = [UserFactory() for _ in range(12)]  # none has a mentee profile yet
 
@@ -142,7 +116,7 @@ def test_twelve_mentees_racing_for_one_slot_book_it_once(slow_check):
 
 @pytest.mark.django_db(transaction=True)
 def test_overlapping_sessions_of_different_lengths_racing_book_at_most_one(slow_check):
-    mentor = make_mentor()
+    mentor = new_york_mentor(starting=NOW.date())
     intro = mentor.session_types.get(slug="intro-call")  # 30 minutes
     hour = mentor.session_types.get(slug="mentoring-session")  # 60 minutes
     first, second = UserFactory(), UserFactory()
@@ -163,7 +137,7 @@ def test_overlapping_sessions_of_different_lengths_racing_book_at_most_one(slow_
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("has_profile", [False, True], ids=["first-booking", "known-mentee"])
 def test_one_mentee_racing_two_mentors_books_at_most_one(slow_check, has_profile):
-    mentors = [make_mentor(), make_mentor()]
+    mentors = [new_york_mentor(starting=NOW.date()), new_york_mentor(starting=NOW.date())]
     mentee_user = UserFactory()
     if has_profile:
         MenteeProfile.objects.create(user=mentee_user)
@@ -195,7 +169,7 @@ def test_races_for_different_slots_all_succeed(slow_check):
             "the in-memory SQLite test database refuses concurrent writers at once "
             "('database table is locked') instead of queueing them; use a file test database"
         )
-    mentor = make_mentor()
+    mentor = new_york_mentor(starting=NOW.date())
     intro = mentor.session_types.get(slug="intro-call")
     starts = [TUESDAY_9 + timedelta(minutes=30 * number) for number in range(6)]
 
@@ -212,7 +186,7 @@ def test_a_reschedule_racing_bookings_for_the_same_time_moves_or_changes_nothing
     """A mentee moving their session to 10:00 while five others book 10:00:
     exactly one gets the time. If the move loses, the session is still at
     09:00, upcoming; if it wins, the 09:00 session is cancelled and replaced."""
-    mentor = make_mentor()
+    mentor = new_york_mentor(starting=NOW.date())
     intro = mentor.session_types.get(slug="intro-call")
     mover = UserFactory()
     session = book_session(
@@ -248,7 +222,7 @@ def test_a_reschedule_racing_bookings_for_the_same_time_moves_or_changes_nothing
 def test_two_mentors_booking_each_other_at_the_same_time_book_at_most_one(slow_check):
     """Each is the other's mentee: the mentor rows are locked in one order, so
     they neither deadlock into a 500 nor both succeed."""
-    first, second = make_mentor(), make_mentor()
+    first, second = new_york_mentor(starting=NOW.date()), new_york_mentor(starting=NOW.date())
 
     outcomes = run_together(
         [
@@ -272,7 +246,7 @@ def test_two_mentors_booking_each_other_at_the_same_time_book_at_most_one(slow_c
 def test_the_exclusion_constraint_refuses_overlapping_rows_of_one_mentor():
     if connection.vendor != "postgresql":
         pytest.skip("the exclusion constraint exists on PostgreSQL only")
-    mentor = make_mentor()
+    mentor = new_york_mentor(starting=NOW.date())
     start = datetime(2026, 6, 2, 13, 0, tzinfo=UTC)
     SessionFactory(mentor=mentor, start=start, duration_minutes=60)  # 13:00-14:00
 
@@ -294,5 +268,5 @@ def test_the_exclusion_constraint_refuses_overlapping_rows_of_one_mentor():
     # Ranges are half-open: back to back is allowed.
     SessionFactory(mentor=mentor, start=start + timedelta(hours=1), duration_minutes=30)
     # Another mentor at the same time is allowed.
-    SessionFactory(mentor=make_mentor(), start=start)
+    SessionFactory(mentor=new_york_mentor(starting=NOW.date()), start=start)
     assert Session.objects.blocking().filter(mentor=mentor).count() == 2

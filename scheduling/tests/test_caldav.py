@@ -1,7 +1,7 @@
 """CalDAV against a real Radicale server on loopback (root ``conftest.py``
 starts it once per run; each test makes its own calendar).
 
-The New York mentor of ``test_booking`` (weekday hours 09:00–12:00, no buffer,
+The factories' ``new_york_mentor`` (weekday hours 09:00–12:00, no buffer,
 no notice); ``now`` is Monday 1 June 2026, 08:00 in New York (12:00 UTC).
 Events are written into Radicale with plain HTTP, as another calendar app
 would; our client reads them through ``sync_connection`` and the slot engine.
@@ -34,7 +34,7 @@ from scheduling.calendars import sync as calendar_sync
 from scheduling.calendars.caldav import CalDAVClient, check_server_url, connect_caldav
 from scheduling.models import BusyInterval, CalendarConnection, CalendarEvent, Session
 from scheduling.slots import available_slots
-from scheduling.tests.test_booking import NEW_YORK, NOW, make_mentor, ny
+from scheduling.tests.factories import NEW_YORK, NOW, new_york_mentor, ny
 
 PASSWORD = RadicaleServer.USERS["alice"]
 UID_DOMAIN = "sessions.example.org"
@@ -54,7 +54,7 @@ def uid_domain(settings):
 
 @pytest.fixture
 def mentor():
-    return make_mentor()
+    return new_york_mentor(starting=NOW.date())
 
 
 @pytest.fixture
@@ -683,7 +683,7 @@ def test_the_pages_are_the_owners_only(client, connection):
         assert response.status_code == 302
         assert response.url.startswith(reverse("account_login"))
 
-    client.force_login(make_mentor().user)  # another mentor
+    client.force_login(new_york_mentor(starting=NOW.date()).user)  # another mentor
     assert client.get(choose_url).status_code == 404
     assert client.post(choose_url, {"target": ""}).status_code == 404
 
@@ -694,3 +694,93 @@ def test_the_pages_are_the_owners_only(client, connection):
     assert client.get(choose_url).status_code == 404
     connection.refresh_from_db()
     assert connection.target_calendar
+
+
+# --- The request guard: redirects, DNS rebinding, size ------------------------------
+
+
+class Guarded(BaseHTTPRequestHandler):
+    """Answers with ``reply(handler)`` and counts the requests it received."""
+
+    requests_seen = 0
+    reply = None
+
+    def do_any(self):
+        type(self).requests_seen += 1
+        # Read the request first: closing with it unread would reset the connection.
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.reply()
+
+    do_PROPFIND = do_REPORT = do_any
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def guarded(settings):
+    settings.CALDAV_ALLOW_LOCAL_HTTP = True
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Guarded)
+    server.daemon_threads = True
+    Guarded.requests_seen = 0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/calendar/"
+    yield CalendarConnection(
+        provider="caldav", caldav_url=url, caldav_username="a", caldav_password="b"
+    )
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_into_a_private_network_is_not_followed(guarded, monkeypatch):
+    def redirect(handler):
+        handler.send_response(301)
+        handler.send_header("Location", "https://169.254.169.254/latest/meta-data/")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    monkeypatch.setattr(Guarded, "reply", redirect)
+
+    with pytest.raises(CalendarError) as raised:
+        CalDAVClient(guarded).list_calendars()
+
+    assert not isinstance(raised.value, CalendarTemporaryError)
+    assert "private network" in str(raised.value)
+
+
+def test_a_name_that_turns_private_when_connecting_is_refused(guarded, settings, monkeypatch):
+    # DNS rebinding: the name looked public when checked, and resolves to
+    # this machine when the connection is opened.
+    settings.DEBUG = False
+    settings.CALDAV_ALLOW_LOCAL_HTTP = False
+    monkeypatch.setattr(caldav_module, "check_server_url", lambda url: None)
+
+    with pytest.raises(CalendarError) as raised:
+        CalDAVClient(guarded).list_calendars()
+
+    assert not isinstance(raised.value, CalendarTemporaryError)
+    assert "private network" in str(raised.value)
+    assert Guarded.requests_seen == 0
+
+
+def test_an_answer_larger_than_the_cap_is_refused(guarded, monkeypatch):
+    monkeypatch.setattr(caldav_module, "MAX_RESPONSE_BYTES", 64 * 1024)
+
+    def flood(handler):
+        handler.send_response(207)
+        handler.send_header("Content-Type", "application/xml")
+        handler.end_headers()
+        chunk = b"<x>" + b"y" * 16 * 1024 + b"</x>"
+        try:
+            for _ in range(64):  # 1 MB
+                handler.wfile.write(chunk)
+        except OSError:
+            pass  # the client stopped reading: what we want
+
+    monkeypatch.setattr(Guarded, "reply", flood)
+
+    with pytest.raises(CalendarError) as raised:
+        CalDAVClient(guarded).list_calendars()
+
+    assert "more data than we accept" in str(raised.value)

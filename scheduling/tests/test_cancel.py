@@ -9,7 +9,7 @@ from scheduling.booking import BookingRefused, cancel_session
 from scheduling.models import Session
 from scheduling.slots import available_slots
 
-from .test_booking import NOW, book, make_mentor, ny
+from .factories import NOW, book, new_york_mentor, ny
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def frozen(time_machine):
 
 @pytest.fixture
 def booked():
-    mentor = make_mentor()
+    mentor = new_york_mentor(starting=NOW.date())
     intro = mentor.session_types.get(slug="intro-call")
     # Tuesday 2 June 2026, 10:00 New York: 18 hours after NOW.
     return book(UserFactory(), mentor, intro, ny(2026, 6, 2, 10))

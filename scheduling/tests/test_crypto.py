@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.views.debug import SafeExceptionReporterFilter
 
-from mentorship.tests import test_settings
+from mentorship.tests.factories import PRODUCTION_ENVIRONMENT
 from scheduling import crypto
 from scheduling.models import CalendarConnection
 
@@ -247,9 +247,7 @@ def test_error_reports_hide_the_keys(settings):
 # --- Deployment (fresh processes, settings read as production reads them) ---------------------
 
 PRODUCTION = {
-    name: value
-    for name, value in test_settings.PRODUCTION.items()
-    if name != "FIELD_ENCRYPTION_KEYS"
+    name: value for name, value in PRODUCTION_ENVIRONMENT.items() if name != "FIELD_ENCRYPTION_KEYS"
 }
 CHECK_DEPLOY = (
     "from django.core.management import execute_from_command_line\n"

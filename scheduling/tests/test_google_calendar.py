@@ -2,7 +2,7 @@
 push services, against ``fake_google.FakeGoogle`` — a local HTTP server
 speaking Google's protocol, so the real client code runs over real HTTP.
 
-The mentor is ``test_booking``'s New York mentor (weekday hours 09:00–12:00);
+The mentor is the factories' ``new_york_mentor`` (weekday hours 09:00–12:00);
 ``NOW`` is Monday 1 June 2026, 08:00 in New York.
 """
 
@@ -31,6 +31,7 @@ from scheduling.crypto import decrypt
 from scheduling.models import BusyInterval, CalendarConnection, CalendarEvent
 from scheduling.slots import available_slots
 from scheduling.tasks import sync_calendar
+from scheduling.tests.factories import NOW, TUESDAY_9, book, new_york_mentor, ny
 from scheduling.tests.fake_google import (
     ALL_SCOPES,
     CLIENT_ID,
@@ -38,7 +39,6 @@ from scheduling.tests.fake_google import (
     FREEBUSY,
     FakeGoogle,
 )
-from scheduling.tests.test_booking import NOW, TUESDAY_9, book, make_mentor, ny
 
 CONNECT = reverse("scheduling:calendar_google_connect")
 CALLBACK = reverse("scheduling:calendar_google_callback")
@@ -66,7 +66,7 @@ def fake(google_server, settings):
 
 @pytest.fixture
 def mentor(db):
-    return make_mentor()
+    return new_york_mentor(starting=NOW.date())
 
 
 @pytest.fixture
@@ -324,7 +324,7 @@ def test_people_who_are_not_mentors_cannot_connect(fake, client):
 @pytest.mark.django_db
 def test_another_mentor_cannot_use_a_mentors_callback(fake, mentor_client, mentor):
     back = consent(start(mentor_client))
-    other = make_mentor()
+    other = new_york_mentor(starting=NOW.date())
     intruder = Client()
     intruder.force_login(other.user)
 
@@ -419,7 +419,7 @@ def test_a_rejected_token_is_refreshed_once_then_the_call_retried(fake, mentor_c
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_refreshing_at_once_refresh_once(fake, client):
-    mentor = make_mentor()
+    mentor = new_york_mentor(starting=NOW.date())
     client.force_login(mentor.user)
     connection = connected(client, mentor, fake)
     expire(connection)

@@ -2,7 +2,7 @@
 (aiosmtpd on loopback) receives the emails, and a Celery worker consuming
 from Redis delivers them. No mock stands in for SMTP or the broker.
 
-The New York mentor of ``test_booking`` (weekday hours 09:00–12:00) is booked
+The factories' ``new_york_mentor`` (weekday hours 09:00–12:00) is booked
 for Tuesday 2 June 2026, 09:00 in New York (13:00 UTC, 18:30 in Kolkata) by a
 mentee in Kolkata; the clock is frozen at Monday 1 June 2026, 12:00 UTC with
 time-machine (the worker thread reads the same frozen clock), except where a
@@ -43,11 +43,10 @@ from scheduling import tasks
 from scheduling.booking import book_session
 from scheduling.models import Notification, Session
 from scheduling.notifications import outbox
-from scheduling.tests.test_booking import NEW_YORK, NOW, make_mentor, ny
+from scheduling.tests.factories import NEW_YORK, NOW, TUESDAY_9, new_york_mentor
 
 Kind = Notification.Kind
 Status = Notification.Status
-TUESDAY_9 = ny(2026, 6, 2, 9)
 # A port nothing listens on: publishing there fails at once (connection refused).
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
 WAIT_SECONDS = 30
@@ -239,7 +238,7 @@ def clock(request, time_machine):
 
 @pytest.fixture
 def mentor():
-    return make_mentor()
+    return new_york_mentor(starting=NOW.date())
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 delivered once, retried with backoff, swept after a broker outage, and the
 reminders found by polling.
 
-The New York mentor of ``test_booking`` (weekday hours 09:00–12:00); ``now``
+The factories' ``new_york_mentor`` (weekday hours 09:00–12:00); ``now``
 is Monday 1 June 2026, 08:00 in New York. Celery runs eagerly in tests, so an
 enqueued row is delivered when the on-commit callbacks run.
 """
@@ -20,11 +20,10 @@ from scheduling.booking import BookingRefused, book_session, cancel_session, res
 from scheduling.lifecycle import advance_statuses, mark_no_show
 from scheduling.models import Notification, Session
 from scheduling.notifications import outbox
-from scheduling.tests.test_booking import NOW, make_mentor, ny
+from scheduling.tests.factories import NOW, TUESDAY_9, new_york_mentor, ny
 
 Kind = Notification.Kind
 Status = Notification.Status
-TUESDAY_9 = ny(2026, 6, 2, 9)
 WEDNESDAY_10 = ny(2026, 6, 3, 10)
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +38,7 @@ def frozen_now(time_machine):
 
 @pytest.fixture
 def mentor():
-    return make_mentor()
+    return new_york_mentor(starting=NOW.date())
 
 
 @pytest.fixture

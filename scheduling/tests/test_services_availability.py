@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.tests.factories import UserFactory
-from mentorship.services import become_mentor, update_mentor_profile
 from scheduling import availability as services
 from scheduling.models import Availability
 from scheduling.slots import available_slots
+from scheduling.tests.factories import mentor_without_hours
 
 # Thursday 26 November 2026, 13:00 in Berlin.
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -28,21 +27,9 @@ def frozen_now(time_machine):
     return NOW
 
 
-def make_mentor(zone: str = "Europe/Berlin"):
-    mentor = become_mentor(user=UserFactory(timezone=zone))
-    update_mentor_profile(
-        mentor=mentor,
-        changes={"minimum_notice_minutes": 0, "buffer_minutes": 0},
-        tags=[],
-        links={},
-    )
-    mentor.refresh_from_db()
-    return mentor
-
-
 @pytest.fixture
 def mentor(db, frozen_now):
-    return make_mentor()
+    return mentor_without_hours(zone="Europe/Berlin")
 
 
 def local_times(mentor, day: date, *, now: datetime = NOW) -> list[str]:
@@ -213,7 +200,7 @@ def test_time_off_refused_when_backwards_or_over(mentor):
 
 
 def test_remove_time_off_is_scoped_to_the_mentor(mentor):
-    other = make_mentor()
+    other = mentor_without_hours(zone="Europe/Berlin")
     row = services.add_time_off(
         mentor=other, start=wall(2026, 12, 1, 10), end=wall(2026, 12, 2, 10)
     )
@@ -226,7 +213,7 @@ def test_dst_week_keeps_nine_oclock_local(db, time_machine):
     the Monday before and 13:00 UTC the Monday after."""
     now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     time_machine.move_to(now)
-    mentor = make_mentor("America/New_York")
+    mentor = mentor_without_hours(zone="America/New_York")
     services.save_weekly_hours(mentor=mentor, weekly={0: [(time(9), time(10))]})
     session_type = mentor.session_types.get(slug="mentoring-session")
     slots = available_slots(mentor, session_type, now, datetime(2026, 3, 17, tzinfo=UTC), now=now)

@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
-from mentorship.services import become_mentor, update_mentor_profile
 from scheduling import availability as services
 from scheduling.models import Availability
+from scheduling.tests.factories import mentor_without_hours
 
 # Thursday 26 November 2026, 13:00 in Berlin.
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -23,16 +23,10 @@ def frozen_now(time_machine):
     return NOW
 
 
-def make_mentor():
-    mentor = become_mentor(user=UserFactory(timezone="Europe/Berlin"))
-    update_mentor_profile(mentor=mentor, changes={"minimum_notice_minutes": 0}, tags=[], links={})
-    mentor.refresh_from_db()
-    return mentor
-
-
 @pytest.fixture
 def mentor(db, frozen_now):
-    mentor = make_mentor()
+    # No notice, the model's default buffer.
+    mentor = mentor_without_hours(zone="Europe/Berlin", buffer_minutes=None)
     services.save_weekly_hours(
         mentor=mentor, weekly={day: [(time(9), time(12))] for day in range(5)}
     )
@@ -109,7 +103,7 @@ def test_editor_urls_are_404_for_other_users_and_staff(client, mentor, viewer, i
     if viewer == "staff":
         client.force_login(UserFactory(is_staff=True, is_superuser=True))
     else:
-        client.force_login(make_mentor().user)
+        client.force_login(mentor_without_hours(zone="Europe/Berlin", buffer_minutes=None).user)
     response = getattr(client, method)(url, data)
     assert response.status_code == 404
     assert state(mentor) == before
@@ -395,7 +389,7 @@ def add_rules(mentor, count: int) -> None:
 def test_query_budget_is_the_same_for_1_and_20_rules(client, db, frozen_now, url_suffix, budget):
     counts = []
     for rules in (1, 20):
-        mentor = make_mentor()
+        mentor = mentor_without_hours(zone="Europe/Berlin", buffer_minutes=None)
         add_rules(mentor, rules)
         assert Availability.objects.filter(mentor=mentor).count() == rules
         client.force_login(mentor.user)
