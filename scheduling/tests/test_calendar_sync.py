@@ -1,4 +1,4 @@
-"""Busy times in, sessions out (``scheduling/calendar_sync.py``), with an
+"""Busy times in, sessions out (``scheduling/calendars/sync.py``), with an
 in-memory calendar in place of a provider.
 
 What is under test here is the rules above the providers: which busy rows a

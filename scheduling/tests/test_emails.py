@@ -1,4 +1,4 @@
-"""The notification emails (``scheduling/emails.py`` and ``templates/email/``).
+"""The notification emails (``scheduling/notifications/emails.py`` and ``templates/email/``).
 
 Every email is built from an outbox row as ``outbox.deliver`` builds it, for
 both recipients: the mentor in New York, the mentee in Kolkata, so every time

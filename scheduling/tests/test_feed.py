@@ -1,6 +1,6 @@
 """The personal calendar feed: ``/calendar/<token>.ics`` (no sign-in, the token
 is the key), ``/calendar/feed/`` (its owner gets, resets or turns off the
-link) and the services behind them (``scheduling/feeds.py``).
+link) and the services behind them (``scheduling/notifications/feeds.py``).
 
 Feeds are read back with ``icalendar.Calendar.from_ical``, as a calendar app
 would. The clock is frozen at Thursday 26 November 2026, 12:00 UTC.

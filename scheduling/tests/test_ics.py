@@ -1,4 +1,4 @@
-"""``/sessions/<uuid>/invite.ics`` and the builder behind it (``scheduling/ics.py``).
+"""``/sessions/<uuid>/invite.ics`` and the builder behind it (``scheduling/notifications/ics.py``).
 
 Every file is read back with ``icalendar.Calendar.from_ical``, as a calendar
 client would. The clock is frozen at Thursday 26 November 2026, 12:00 UTC; the
