@@ -6,12 +6,15 @@ them, with the reason, except when ``MENTORSHIP_REQUIRE_SERVICES=1`` (set by
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +36,24 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
             return True
     except OSError:
         return False
+
+
+@contextmanager
+def serving(handler):
+    """An HTTP server on a free loopback port, answering with ``handler`` (a
+    ``BaseHTTPRequestHandler`` class) in threads; yields the server and stops
+    it on the way out. Its handler threads are daemons, so one still waiting
+    does not hold up the test."""
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +86,56 @@ def redis_url() -> str:
     return url
 
 
+# --- Signed-in clients, the admin, messages ---------------------------------------------------
+
+
+@pytest.fixture
+def staff(db):
+    """A superuser with staff access: the back office's user."""
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(is_staff=True, is_superuser=True, name="Sam Staff")
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    """The test client, signed in as ``staff``."""
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def owner_client(client, mentor):
+    """The test client, signed in as the user of ``mentor`` (the fixture the
+    test module or its app's conftest defines)."""
+    client.force_login(mentor.user)
+    return client
+
+
+def result_rows(response) -> list[str]:
+    """An admin changelist's result rows (the HTML of each ``<tr>``); none
+    when the list is empty (the admin then draws no table, only "0 …")."""
+    assert response.status_code == 200
+    if "<tbody>" not in response.text:
+        return []
+    body = response.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r"<tr>.*?</tr>", body, flags=re.S)
+
+
+def messages_of(response) -> list[str]:
+    """The messages pending after ``response`` (not yet shown on a page)."""
+    from django.contrib.messages import get_messages
+
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def login_required_url(path: str) -> str:
+    """Where ``login_required`` sends anonymous visitors (slashes kept)."""
+    from django.urls import reverse
+
+    return f"{reverse('account_login')}?next={path}"
+
+
 @pytest.fixture
 def run_django():
     """Runs Python in a fresh process with the project's settings and a clean
@@ -87,6 +158,19 @@ def run_django():
         )
 
     return run
+
+
+# --- Benchmarks ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bench_urls(settings):
+    """What benchmarks.settings adds: the bare view's URL and template directory."""
+    from benchmarks import TEMPLATES_DIR
+
+    settings.ROOT_URLCONF = "benchmarks.urls"
+    engine = settings.TEMPLATES[0]
+    settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], TEMPLATES_DIR]}]
 
 
 # --- Browser -------------------------------------------------------------------
@@ -127,14 +211,18 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(
-        base_url=live_server.url,
-        timezone_id="Europe/Berlin",
-        viewport={"width": 1280, "height": 900},
+def page_zone() -> str:
+    """The time zone the ``page`` fixture's browser is in; a module that needs
+    another defines its own ``page_zone``."""
+    return "Europe/Berlin"
+
+
+@pytest.fixture
+def page(browser, live_server, page_zone):
+    """A page in a fresh context on the live server, in ``page_zone``."""
+    context, page = new_page(
+        browser, live_server, page_zone, viewport={"width": 1280, "height": 900}
     )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
     yield page
     context.close()
 
@@ -175,10 +263,7 @@ def screenshot(page):
     """Saves a full-page PNG under test-artifacts/screenshots/ for review."""
 
     def take(name: str) -> Path:
-        target = ARTIFACTS_DIR / "screenshots" / f"{name}.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(target), full_page=True)
-        return target
+        return shoot(page, name)
 
     return take
 
@@ -312,24 +397,56 @@ def new_page(browser, live_server, zone: str = "UTC", **options):
     return context, page
 
 
-def log_in(page, email: str, password: str | None = None) -> None:
-    """Sign in through the login form (the factories' password by default)."""
-    from playwright.sync_api import expect
-
+def submit_login(page, email: str, password: str | None = None) -> None:
+    """Fill in and send the login form (the factories' password by default),
+    whether or not the server accepts it."""
     from accounts.tests.factories import PASSWORD
 
     page.goto("/accounts/login/")
     page.locator("#id_login").fill(email)
     page.locator("#id_password").fill(password or PASSWORD)
     page.get_by_role("button", name="Sign In").click()
+
+
+def submit_signup(page, *, name: str, email: str, password: str) -> None:
+    """Fill in and send the sign-up form the page shows."""
+    page.locator("#id_name").fill(name)
+    page.locator("#id_email").fill(email)
+    page.locator("#id_password1").fill(password)
+    page.locator("#id_password2").fill(password)
+    page.get_by_role("button", name="Sign Up").click()
+
+
+def log_in(page, email: str, password: str | None = None) -> None:
+    """Sign in through the login form (the factories' password by default)."""
+    from playwright.sync_api import expect
+
+    submit_login(page, email, password)
     expect(page.locator("#account-menu")).to_be_visible()
 
 
-def shoot(page, name: str) -> None:
-    """A full-page screenshot in test-artifacts/screenshots/<name>.png."""
+CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)")
+
+
+def confirmation_link(mailoutbox, address: str) -> str:
+    """The path of the one email-confirmation link sent to ``address``."""
+    links = [
+        match.group(1)
+        for message in mailoutbox
+        if address in message.to
+        for match in [CONFIRM_LINK.search(message.body)]
+        if match
+    ]
+    assert len(links) == 1, [message.body for message in mailoutbox]
+    return links[0]
+
+
+def shoot(page, name: str) -> Path:
+    """A full-page screenshot in test-artifacts/screenshots/<name>.png; its path."""
     target = ARTIFACTS_DIR / "screenshots" / f"{name}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(target), full_page=True)
+    return target
 
 
 def run_together(calls, *, timeout: float = 60):
@@ -337,8 +454,6 @@ def run_together(calls, *, timeout: float = 60):
     connection), all released at once by a barrier. Returns one
     ``("ok", result)`` or ``("error", exception)`` per callable, in order;
     each thread closes its connection when done."""
-    import threading
-
     from django.db import connection
 
     barrier = threading.Barrier(len(calls))
@@ -363,3 +478,24 @@ def run_together(calls, *, timeout: float = 60):
         thread.join(timeout=timeout)
     assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
     return outcomes
+
+
+def describe_outcomes(outcomes) -> str:
+    """``run_together``'s outcomes, one a line (errors with their cause), for
+    a failure message."""
+    return "\n".join(
+        f"{kind}: {type(value).__name__}: {value} (cause: {value.__cause__!r})"
+        if kind == "error"
+        else f"{kind}: {value!r}"
+        for kind, value in outcomes
+    )
+
+
+def split_outcomes(outcomes, refusal: type[Exception]):
+    """``run_together``'s (results, errors); fails on any error that is not a
+    ``refusal`` (the rule's own exception)."""
+    done = [value for kind, value in outcomes if kind == "ok"]
+    refused = [value for kind, value in outcomes if kind == "error"]
+    unexpected = [error for error in refused if not isinstance(error, refusal)]
+    assert not unexpected, describe_outcomes(outcomes)
+    return done, refused

@@ -3,13 +3,13 @@
 import json
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 import pytest
 from django.db import connection
 
-from benchmarks import TEMPLATES_DIR, booking
+from benchmarks import booking
 from benchmarks.booking import format_booking, measure_booking_posts
 from benchmarks.contention import (
     ContentionResult,
@@ -20,15 +20,8 @@ from benchmarks.contention import (
 from benchmarks.loadgen import PreparedRequest, race
 from benchmarks.measure import BenchmarkError
 from benchmarks.runner import _without_nan, parse_args
+from conftest import serving
 from scheduling.models import Session
-
-
-@pytest.fixture
-def bench_urls(settings):
-    """What benchmarks.settings adds: the bare view's URL and template directory."""
-    settings.ROOT_URLCONF = "benchmarks.urls"
-    engine = settings.TEMPLATES[0]
-    settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], TEMPLATES_DIR]}]
 
 
 @pytest.mark.django_db
@@ -132,9 +125,6 @@ class _FirstWins(BaseHTTPRequestHandler):
 
 def test_race_sends_each_round_together_on_separate_connections():
     _FirstWins.barriers, _FirstWins.winners, _FirstWins.peers = {}, set(), {}
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FirstWins)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     rounds = [
         [
             PreparedRequest("POST", "/book/", f"start=round-{number}&client={client}".encode())
@@ -142,12 +132,9 @@ def test_race_sends_each_round_together_on_separate_connections():
         ]
         for number in range(3)
     ]
-    try:
+    with serving(_FirstWins) as server:
         host, port = server.server_address[:2]
         outcomes = race(host, port, rounds, timeout=10)
-    finally:
-        server.shutdown()
-        server.server_close()
 
     assert [sorted(outcome.status for outcome in row) for row in outcomes] == [[302, 409]] * 3
     assert all(outcome.seconds > 0 for row in outcomes for outcome in row)

@@ -1,12 +1,11 @@
 """Smoke tests for the harness: it runs and reports; timings are never asserted."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.urls import Resolver404, resolve
 
-from benchmarks import BARE_PATH, TEMPLATES_DIR
+from benchmarks import BARE_PATH
 from benchmarks.endpoints import BARE, ENDPOINTS, Endpoint
 from benchmarks.loadgen import run_load
 from benchmarks.measure import (
@@ -19,14 +18,7 @@ from benchmarks.measure import (
 )
 from benchmarks.runner import seed
 from benchmarks.stats import percentile
-
-
-@pytest.fixture
-def bench_urls(settings):
-    """What benchmarks.settings adds: the bare view's URL and template directory."""
-    settings.ROOT_URLCONF = "benchmarks.urls"
-    engine = settings.TEMPLATES[0]
-    settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], TEMPLATES_DIR]}]
+from conftest import serving
 
 
 @pytest.mark.django_db
@@ -82,16 +74,10 @@ class _Ok(BaseHTTPRequestHandler):
 
 
 def test_load_generator_counts_responses_without_wrk():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_Ok) as server:
         host, port = server.server_address[:2]
         ok = run_load(host, port, "/ok", seconds=0.2, concurrency=2)
         missing = run_load(host, port, "/missing", seconds=0.1, concurrency=1)
-    finally:
-        server.shutdown()
-        server.server_close()
 
     assert ok.ok > 0
     assert ok.failed == 0

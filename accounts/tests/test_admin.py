@@ -3,12 +3,6 @@ import pytest
 from .factories import UserFactory
 
 
-@pytest.fixture
-def staff_client(client, db):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
 @pytest.mark.django_db
 def test_user_changelist_searches_email_and_name(staff_client):
     UserFactory(name="Findable Person", email="needle@example.com")

@@ -14,9 +14,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import User
+from accounts.tests.factories import UserFactory
+from conftest import confirmation_link, log_in, submit_login, submit_signup
 
 PASSWORD = "correct-Horse-battery-42"
-CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)")
 
 
 def navbar(page):
@@ -25,21 +26,6 @@ def navbar(page):
 
 def footer(page):
     return page.locator("footer.site-footer")
-
-
-def log_in(page, email: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
-
-
-def verified_user(**fields) -> User:
-    fields.setdefault("name", "Grace Hopper")
-    fields.setdefault("email", "grace@example.com")
-    user = User.objects.create_user(password=PASSWORD, **fields)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
 
 
 @pytest.mark.browser
@@ -54,11 +40,7 @@ def test_sign_up_confirm_email_log_out_and_log_in_again(page, screenshot, mailou
     expect(page.locator("input[name=timezone]")).to_have_value("Europe/Berlin")
     screenshot("signup")
 
-    page.locator("#id_name").fill("  Ada   Lovelace ")
-    page.locator("#id_email").fill("ada@example.com")
-    page.locator("#id_password1").fill(PASSWORD)
-    page.locator("#id_password2").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    submit_signup(page, name="  Ada   Lovelace ", email="ada@example.com", password=PASSWORD)
 
     expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
     screenshot("verify-email")
@@ -67,15 +49,7 @@ def test_sign_up_confirm_email_log_out_and_log_in_again(page, screenshot, mailou
     assert user.timezone == "Europe/Berlin"
     assert not EmailAddress.objects.get(user=user).verified
 
-    links = [
-        match.group(1)
-        for message in mailoutbox
-        if "ada@example.com" in message.to
-        for match in [CONFIRM_LINK.search(message.body)]
-        if match
-    ]
-    assert len(links) == 1, [message.body for message in mailoutbox]
-    page.goto(links[0])
+    page.goto(confirmation_link(mailoutbox, "ada@example.com"))
     expect(page.get_by_role("heading", name="Confirm Email Address")).to_be_visible()
     page.get_by_role("button", name="Confirm").click()
 
@@ -107,9 +81,9 @@ def test_sign_up_confirm_email_log_out_and_log_in_again(page, screenshot, mailou
 
 @pytest.mark.browser
 def test_wrong_password_shows_an_error(page, screenshot):
-    verified_user()
+    UserFactory(name="Grace Hopper", email="grace@example.com")
 
-    log_in(page, "grace@example.com", "not-the-password")
+    submit_login(page, "grace@example.com", "not-the-password")
 
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
     # crispy-forms renders the form's non-field errors in a red alert box.
@@ -123,8 +97,8 @@ def test_wrong_password_shows_an_error(page, screenshot):
 
 @pytest.mark.browser
 def test_account_settings_save_and_reject_a_future_birth_date(page, screenshot):
-    user = verified_user()
-    log_in(page, "grace@example.com", PASSWORD)
+    user = UserFactory(name="Grace Hopper", email="grace@example.com")
+    log_in(page, "grace@example.com")
     expect(navbar(page).locator("#account-menu")).to_contain_text("Grace")
 
     page.goto("/accounts/settings/")

@@ -7,6 +7,7 @@ import pytest
 from django.utils.deprecation import RemovedInDjango60Warning
 
 from accounts.tests.factories import UserFactory
+from conftest import result_rows
 from mentorship.models import MAX_EXPERTISE_TAGS, MentorExpertise, MentorProfile, SocialLink
 
 from .factories import (
@@ -17,19 +18,6 @@ from .factories import (
 )
 
 MENTORS = "/admin/mentorship/mentorprofile/"
-
-
-def result_rows(response) -> list[str]:
-    """The changelist's result rows (the HTML of each ``<tr>``)."""
-    assert response.status_code == 200
-    body = response.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    return re.findall(r"<tr>.*?</tr>", body, flags=re.S)
-
-
-@pytest.fixture
-def staff_client(client, db):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.fixture

@@ -6,22 +6,19 @@ process, so the test shares the database and the locmem email outbox.
 """
 
 import re
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from accounts.models import User
+from accounts.tests.factories import UserFactory
+from conftest import confirmation_link, log_in, new_page, shoot, submit_signup
 from mentorship.models import ExpertiseTag, MentorProfile, SocialLink
 from scheduling.tests.factories import mentor_without_hours
 
 PASSWORD = "correct-Horse-battery-42"
 DEMO_PASSWORD = "mentorship-demo"
-CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
@@ -42,40 +39,6 @@ def cards(page):
 
 def card_names(page) -> list[str]:
     return [name.strip() for name in cards(page).locator("h3").all_inner_texts()]
-
-
-def save_screenshot(page, name: str) -> Path:
-    target = SCREENSHOTS / f"{name}.png"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(target), full_page=True)
-    return target
-
-
-@contextmanager
-def new_page(browser, live_server, **options):
-    """A page in a fresh browser context (its own cookies) on the live server."""
-    options.setdefault("viewport", {"width": 1280, "height": 900})
-    context = browser.new_context(base_url=live_server.url, timezone_id="Europe/Berlin", **options)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-    finally:
-        context.close()
-
-
-def log_in(page, email: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
-    expect(navbar(page).locator("#account-menu")).to_be_visible()
-
-
-def verified_user(*, name: str, email: str) -> User:
-    user = User.objects.create_user(email=email, password=PASSWORD, name=name)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
 
 
 def small_directory() -> dict[str, ExpertiseTag]:
@@ -106,22 +69,10 @@ def test_sign_up_become_a_mentor_and_be_found_in_the_directory(page, mailoutbox)
     # Sign up through the form and confirm the address from the email.
     page.goto("/")
     navbar(page).get_by_role("link", name="Sign up", exact=True).click()
-    page.locator("#id_name").fill("Ada Lovelace")
-    page.locator("#id_email").fill("ada@example.com")
-    page.locator("#id_password1").fill(PASSWORD)
-    page.locator("#id_password2").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    submit_signup(page, name="Ada Lovelace", email="ada@example.com", password=PASSWORD)
     expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
 
-    links = [
-        match.group(1)
-        for message in mailoutbox
-        if "ada@example.com" in message.to
-        for match in [CONFIRM_LINK.search(message.body)]
-        if match
-    ]
-    assert len(links) == 1, [message.body for message in mailoutbox]
-    page.goto(links[0])
+    page.goto(confirmation_link(mailoutbox, "ada@example.com"))
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_load_state()
     if page.url.rstrip("/").endswith("/accounts/login"):
@@ -226,7 +177,10 @@ def test_back_from_a_mentor_page_restores_the_filtered_directory(page):
 @pytest.mark.browser
 def test_directory_filters_without_javascript(browser, live_server):
     small_directory()
-    with new_page(browser, live_server, java_script_enabled=False) as page:
+    context, page = new_page(
+        browser, live_server, "Europe/Berlin", java_script_enabled=False, **DESKTOP
+    )
+    try:
         page.goto("/mentors/")
         assert sorted(card_names(page)) == ["Kwame Asante", "Maya Mentor", "Sofia Rossi"]
 
@@ -251,6 +205,8 @@ def test_directory_filters_without_javascript(browser, live_server):
         expect(results(page)).to_contain_text("No mentors match “maya” with those tags")
         page.get_by_role("link", name="Show all mentors").click()
         assert len(card_names(page)) == 3
+    finally:
+        context.close()
 
 
 # --- 3. Search in place -----------------------------------------------------------------
@@ -302,14 +258,17 @@ def test_screenshots_of_directory_and_mentor_page(page, screenshot, browser, liv
     expect(page.get_by_role("link", name="Show all mentors")).to_be_visible()
     screenshot("directory-empty")
 
-    with new_page(browser, live_server, **PHONE) as phone:
+    phone_context, phone = new_page(browser, live_server, "Europe/Berlin", **PHONE)
+    try:
         phone.goto("/mentors/")
         expect(cards(phone).first).to_be_visible()
         no_overflow = phone.evaluate(
             "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
         )
-        save_screenshot(phone, "directory-phone")
+        shoot(phone, "directory-phone")
         assert no_overflow, "the directory scrolls sideways on a phone"
+    finally:
+        phone_context.close()
 
 
 @pytest.mark.browser
@@ -321,18 +280,24 @@ def test_screenshots_of_the_editors(page, screenshot, browser, live_server):
     expect(page.get_by_label("Headline")).to_have_value(re.compile("Staff engineer"))
     screenshot("mentor-edit")
 
-    with new_page(browser, live_server) as mentee:
+    mentee_context, mentee = new_page(browser, live_server, "Europe/Berlin", **DESKTOP)
+    try:
         log_in(mentee, "mentee@example.com", DEMO_PASSWORD)
         mentee.goto("/me/mentee/")
         expect(mentee.get_by_role("heading", name="Your mentee profile")).to_be_visible()
-        save_screenshot(mentee, "mentee-edit")
+        shoot(mentee, "mentee-edit")
+    finally:
+        mentee_context.close()
 
-    verified_user(name="Fresh Person", email="fresh@example.com")
-    with new_page(browser, live_server) as fresh:
-        log_in(fresh, "fresh@example.com", PASSWORD)
+    UserFactory(name="Fresh Person", email="fresh@example.com")
+    fresh_context, fresh = new_page(browser, live_server, "Europe/Berlin", **DESKTOP)
+    try:
+        log_in(fresh, "fresh@example.com")
         navbar(fresh).get_by_role("link", name="Become a mentor").click()
         expect(fresh.get_by_role("heading", name="Become a mentor")).to_be_visible()
-        save_screenshot(fresh, "become-mentor")
+        shoot(fresh, "become-mentor")
+    finally:
+        fresh_context.close()
 
 
 # --- 5. No console errors under the CSP ---------------------------------------------------

@@ -66,12 +66,6 @@ def mentor(db):
     )
 
 
-@pytest.fixture
-def owner_client(client, mentor):
-    client.force_login(mentor.user)
-    return client
-
-
 def edit_url(mentor) -> str:
     return f"/mentors/{mentor.slug}/edit/"
 

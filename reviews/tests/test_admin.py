@@ -12,9 +12,9 @@ from decimal import Decimal
 import pytest
 from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.auth.models import Permission
-from django.contrib.messages import get_messages
 
 from accounts.tests.factories import UserFactory
+from conftest import messages_of, result_rows
 from core.cache import profiles_version
 from mentorship.models import MentorProfile
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
@@ -30,16 +30,6 @@ REVIEWS = "/admin/reviews/review/"
 REPORTS = "/admin/reviews/reviewreport/"
 
 
-def result_rows(response) -> list[str]:
-    assert response.status_code == 200
-    body = response.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    return re.findall(r"<tr>.*?</tr>", body, flags=re.S)
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
 def row(review) -> dict:
     values = Review.objects.filter(pk=review.pk).values().get()
     values.pop("updated_at")
@@ -49,17 +39,6 @@ def row(review) -> dict:
 def stored_rating(mentor) -> tuple[Decimal, int]:
     row = MentorProfile.objects.filter(pk=mentor.pk).values("rating_avg", "rating_count").get()
     return row["rating_avg"], row["rating_count"]
-
-
-@pytest.fixture
-def staff(db):
-    return UserFactory(is_staff=True, is_superuser=True, name="Sam Staff")
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from accounts.tests.factories import UserFactory
-from conftest import run_together
+from conftest import describe_outcomes, run_together, split_outcomes
 from mentorship.models import MentorProfile
 from mentorship.tests.factories import MentorProfileFactory
 from reviews import services
@@ -41,24 +41,6 @@ def slow_check(monkeypatch):
         return found
 
     monkeypatch.setattr(services, "_session_has_review", slow)
-
-
-def describe(outcomes) -> str:
-    return "\n".join(
-        f"{kind}: {type(value).__name__}: {value} (cause: {value.__cause__!r})"
-        if kind == "error"
-        else f"{kind}: {value!r}"
-        for kind, value in outcomes
-    )
-
-
-def split(outcomes):
-    """(results, refusals); fails on any exception that is not a refusal."""
-    done = [value for kind, value in outcomes if kind == "ok"]
-    refused = [value for kind, value in outcomes if kind == "error"]
-    unexpected = [error for error in refused if not isinstance(error, ReviewRefused)]
-    assert not unexpected, describe(outcomes)
-    return done, refused
 
 
 def stored_rating(mentor) -> tuple[Decimal, int]:
@@ -90,11 +72,11 @@ def race_for_one_session(racers: int) -> None:
         ]
     )
 
-    done, refused = split(outcomes)
-    assert len(done) == 1, describe(outcomes)
+    done, refused = split_outcomes(outcomes, ReviewRefused)
+    assert len(done) == 1, describe_outcomes(outcomes)
     assert len(refused) == racers - 1
     assert all(str(error) == "You have already reviewed this session." for error in refused), (
-        describe(outcomes)
+        describe_outcomes(outcomes)
     )
     review = Review.objects.get()
     assert review.pk == done[0].pk
@@ -134,8 +116,8 @@ def test_racing_reviews_of_one_mentor_all_count(slow_check):
         ]
     )
 
-    done, refused = split(outcomes)
-    assert not refused, describe(outcomes)
+    done, refused = split_outcomes(outcomes, ReviewRefused)
+    assert not refused, describe_outcomes(outcomes)
     assert len(done) == 6
     assert stored_rating(mentor) == (Decimal("3.83"), 6)  # 23 / 6
 
@@ -155,7 +137,7 @@ def test_an_edit_racing_a_hide_leaves_honest_aggregates():
         ]
     )
 
-    _done, refused = split(outcomes)
+    _done, refused = split_outcomes(outcomes, ReviewRefused)
     review.refresh_from_db()
     assert review.is_hidden
     # Whichever came first, the hidden review does not count.

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from conftest import login_required_url, messages_of
 from mentorship.models import MentorProfile
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from reviews.models import Review, ReviewReply, ReviewReport
@@ -106,14 +106,6 @@ def reply_delete_url(review) -> str:
 
 def report_url(review) -> str:
     return reverse("reviews:report", kwargs={"review_id": review.pk})
-
-
-def login_required_url(path: str) -> str:
-    return f"{reverse('account_login')}?next={path}"
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def text_of(response) -> str:

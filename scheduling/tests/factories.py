@@ -29,6 +29,10 @@ NEW_YORK = ZoneInfo("America/New_York")
 # Monday 1 June 2026, 08:00 in New York (EDT, UTC-4).
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 WEEKDAYS_9_TO_12 = {day: [(time(9), time(12))] for day in range(5)}
+# A session's video call link, and the domain its calendar event UIDs end in
+# (``settings.ICAL_UID_DOMAIN``, set by the ``uid_domain`` fixture).
+MEETING_URL = "https://meet.example.com/session-abc123"
+UID_DOMAIN = "sessions.example.org"
 
 
 def ny(year, month, day, hour, minute=0) -> datetime:

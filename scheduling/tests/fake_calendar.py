@@ -36,7 +36,8 @@ def stored_secrets(connection) -> dict[str, str]:
 
 
 class CalendarConnectionFactory(factory.django.DjangoModelFactory):
-    """An active CalDAV connection with one busy calendar that also receives sessions."""
+    """An active CalDAV connection with one busy calendar that also receives
+    sessions; ``google=True`` for a Google one."""
 
     class Meta:
         model = CalendarConnection
@@ -49,6 +50,18 @@ class CalendarConnectionFactory(factory.django.DjangoModelFactory):
     caldav_password = factory.Sequence(lambda number: f"app-password-{number}")
     busy_calendars = factory.LazyFunction(lambda: ["https://calendar.example.com/dav/work/"])
     target_calendar = "https://calendar.example.com/dav/work/"
+
+    class Params:
+        # ``google=True``: a Google connection, with OAuth tokens instead of
+        # CalDAV credentials.
+        google = factory.Trait(
+            provider=CalendarConnection.Provider.GOOGLE,
+            caldav_url="",
+            caldav_username="",
+            caldav_password="",
+            access_token=factory.Sequence(lambda number: f"ya29.access-token-{number}"),
+            refresh_token=factory.Sequence(lambda number: f"1//refresh-token-{number}"),
+        )
 
 
 @dataclass

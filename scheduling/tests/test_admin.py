@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from conftest import messages_of, result_rows
 from core.cache import profiles_version, versions
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from scheduling.models import Availability, BusyInterval, Session, SessionType
@@ -34,22 +34,11 @@ AVAILABILITY = "/admin/scheduling/availability/"
 BUSY = "/admin/scheduling/busyinterval/"
 
 
-def result_rows(response) -> list[str]:
-    """The changelist's result rows (the HTML of each ``<tr>``)."""
-    assert response.status_code == 200
-    body = response.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    return re.findall(r"<tr>.*?</tr>", body, flags=re.S)
-
-
 def titles(response) -> set[str]:
     return {
         re.search(r'<th class="field-title"><a [^>]*>([^<]+)</a>', row).group(1)
         for row in result_rows(response)
     }
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def soon(**delta) -> datetime:
@@ -60,17 +49,6 @@ def soon(**delta) -> datetime:
 def row(session) -> dict:
     """The session's row as stored, to assert that a refusal changed nothing."""
     return Session.objects.filter(pk=session.pk).values().get()
-
-
-@pytest.fixture
-def staff(db):
-    return UserFactory(is_staff=True, is_superuser=True, name="Sam Staff")
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture
@@ -573,24 +551,31 @@ def test_availability_changelist_filters_and_searches(staff_client, mentor_rows)
     assert response.status_code == 200
 
 
+def availability_form(mentor, recurrence: str) -> dict:
+    """The admin's add form for available time next Monday, 09:00-12:00 in
+    Berlin, repeating by ``recurrence``."""
+    today = timezone.localdate()
+    monday = (today + timedelta(days=7 - today.weekday())).isoformat()
+    return {
+        "mentor": str(mentor.pk),
+        "kind": "available",
+        "timezone": "Europe/Berlin",
+        "start_0": monday,
+        "start_1": "09:00",
+        "end_0": monday,
+        "end_1": "12:00",
+        "recurrence": recurrence,
+        "_save": "Save",
+    }
+
+
 def test_availability_added_in_the_admin_marks_the_pages_stale(
     staff_client, people, django_capture_on_commit_callbacks
 ):
     version = profiles_version()
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
-            f"{AVAILABILITY}add/",
-            {
-                "mentor": str(people["ada"].pk),
-                "kind": "available",
-                "timezone": "Europe/Berlin",
-                "start_0": "2027-01-04",
-                "start_1": "09:00",
-                "end_0": "2027-01-04",
-                "end_1": "12:00",
-                "recurrence": "RRULE:FREQ=WEEKLY;BYDAY=MO",
-                "_save": "Save",
-            },
+            f"{AVAILABILITY}add/", availability_form(people["ada"], "RRULE:FREQ=WEEKLY;BYDAY=MO")
         )
     assert response.status_code == 302, response.text[:3000]
     window = Availability.objects.get(mentor=people["ada"])
@@ -600,18 +585,7 @@ def test_availability_added_in_the_admin_marks_the_pages_stale(
 
 def test_availability_admin_refuses_a_bad_repeat_rule(staff_client, people):
     response = staff_client.post(
-        f"{AVAILABILITY}add/",
-        {
-            "mentor": str(people["ada"].pk),
-            "kind": "available",
-            "timezone": "Europe/Berlin",
-            "start_0": "2027-01-04",
-            "start_1": "09:00",
-            "end_0": "2027-01-04",
-            "end_1": "12:00",
-            "recurrence": "RRULE:FREQ=SOMETIMES",
-            "_save": "Save",
-        },
+        f"{AVAILABILITY}add/", availability_form(people["ada"], "RRULE:FREQ=SOMETIMES")
     )
     assert response.status_code == 200
     assert "This repeat rule is not valid" in response.text

@@ -6,12 +6,12 @@ import re
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.contrib.messages import get_messages
 from django.db import connection as database
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from conftest import messages_of, result_rows
 from mentorship.tests.factories import MentorProfileFactory
 from scheduling import tasks
 from scheduling.models import CalendarConnection, CalendarEvent
@@ -30,33 +30,9 @@ LONG_ERROR = (
 )
 
 
-@pytest.fixture
-def staff(db):
-    return UserFactory(is_staff=True, is_superuser=True, name="Sam Staff")
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
-def enqueued(monkeypatch) -> list:
-    """The connection ids ``sync_calendar.delay`` was called with."""
-    calls: list = []
-    monkeypatch.setattr(
-        tasks.sync_calendar, "delay", lambda connection_id: calls.append(connection_id)
-    )
-    return calls
-
-
 def google(**fields) -> CalendarConnection:
     return CalendarConnectionFactory(
-        provider=CalendarConnection.Provider.GOOGLE,
-        caldav_url="",
-        caldav_username="",
-        caldav_password="",
+        google=True,
         access_token="ya29.admin-access-token-plaintext",
         refresh_token="1//admin-refresh-token-plaintext",
         expires_at=timezone.now(),
@@ -86,23 +62,11 @@ def rows(db):
     }
 
 
-def result_rows(response) -> list[str]:
-    assert response.status_code == 200
-    if "<tbody>" not in response.text:
-        return []
-    body = response.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    return re.findall(r"<tr>.*?</tr>", body, flags=re.S)
-
-
 def accounts_listed(response) -> list[str]:
     return sorted(
         re.search(r'<td class="field-account">([^<]*)</td>', row).group(1)
         for row in result_rows(response)
     )
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def all_secrets(connections) -> list[str]:

@@ -11,13 +11,13 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.contrib.messages import get_messages
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from conftest import messages_of, result_rows
 from mentorship.tests.factories import MenteeProfileFactory
 from scheduling.models import Notification
 from scheduling.notifications import outbox
@@ -31,23 +31,11 @@ Kind = Notification.Kind
 Status = Notification.Status
 
 
-def result_rows(response) -> list[str]:
-    assert response.status_code == 200
-    if "<tbody>" not in response.text:
-        return []  # "0 notifications": no table at all
-    body = response.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    return re.findall(r"<tr>.*?</tr>", body, flags=re.S)
-
-
 def emails_listed(response) -> list[str]:
     return [
         re.search(r'<td class="field-recipient_email">([^<]+)</td>', row).group(1)
         for row in result_rows(response)
     ]
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def row(notification) -> dict:
@@ -66,17 +54,6 @@ def a_notification(*, to=None, kind=Kind.CONFIRMATION, **fields):
         occurrence=outbox.occurrence(session),
         **fields,
     )
-
-
-@pytest.fixture
-def staff(db):
-    return UserFactory(is_staff=True, is_superuser=True, name="Sam Staff")
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture

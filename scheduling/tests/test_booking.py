@@ -32,11 +32,6 @@ def mentor():
 
 
 @pytest.fixture
-def intro(mentor) -> SessionType:
-    return mentor.session_types.get(slug="intro-call")
-
-
-@pytest.fixture
 def hour(mentor) -> SessionType:
     return mentor.session_types.get(slug="mentoring-session")
 

@@ -17,7 +17,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from accounts.tests.factories import UserFactory
-from conftest import run_together
+from conftest import describe_outcomes, run_together, split_outcomes
 from mentorship.models import MenteeProfile
 from scheduling import booking
 from scheduling.booking import BookingRefused, SlotTaken, book_session
@@ -43,9 +43,9 @@ def shared_memory_sqlite() -> bool:
 
 def expect_one_winner(booked, outcomes) -> None:
     if shared_memory_sqlite():
-        assert len(booked) <= 1, describe(outcomes)
+        assert len(booked) <= 1, describe_outcomes(outcomes)
     else:
-        assert len(booked) == 1, describe(outcomes)
+        assert len(booked) == 1, describe_outcomes(outcomes)
 
 
 @pytest.fixture
@@ -74,24 +74,6 @@ def booking_call(mentee_user, mentor, session_type, start):
     return call
 
 
-def describe(outcomes) -> str:
-    return "\n".join(
-        f"{kind}: {type(value).__name__}: {value} (cause: {value.__cause__!r})"
-        if kind == "error"
-        else f"{kind}: {value}"
-        for kind, value in outcomes
-    )
-
-
-def split(outcomes):
-    """(sessions booked, refusals); fails on any other exception."""
-    booked = [value for kind, value in outcomes if kind == "ok"]
-    refused = [value for kind, value in outcomes if kind == "error"]
-    unexpected = [error for error in refused if not isinstance(error, BookingRefused)]
-    assert not unexpected, describe(outcomes)
-    return booked, refused
-
-
 @pytest.mark.django_db(transaction=True)
 def test_twelve_mentees_racing_for_one_slot_book_it_once(slow_check):
     mentor = new_york_mentor(starting=NOW.date())
@@ -100,10 +82,10 @@ def test_twelve_mentees_racing_for_one_slot_book_it_once(slow_check):
 
     outcomes = run_together([booking_call(user, mentor, intro, TUESDAY_9) for user in mentees])
 
-    booked, refused = split(outcomes)
+    booked, refused = split_outcomes(outcomes, BookingRefused)
     expect_one_winner(booked, outcomes)
     assert len(booked) + len(refused) == 12
-    assert all(isinstance(error, SlotTaken) for error in refused), describe(outcomes)
+    assert all(isinstance(error, SlotTaken) for error in refused), describe_outcomes(outcomes)
     assert Session.objects.count() == len(booked)
     if not booked:
         return
@@ -128,9 +110,9 @@ def test_overlapping_sessions_of_different_lengths_racing_book_at_most_one(slow_
         ]
     )
 
-    booked, refused = split(outcomes)
+    booked, refused = split_outcomes(outcomes, BookingRefused)
     expect_one_winner(booked, outcomes)
-    assert all(isinstance(error, SlotTaken) for error in refused), describe(outcomes)
+    assert all(isinstance(error, SlotTaken) for error in refused), describe_outcomes(outcomes)
     assert Session.objects.blocking().filter(mentor=mentor).count() == len(booked)
 
 
@@ -151,7 +133,7 @@ def test_one_mentee_racing_two_mentors_books_at_most_one(slow_check, has_profile
         ]
     )
 
-    booked, refused = split(outcomes)
+    booked, refused = split_outcomes(outcomes, BookingRefused)
     expect_one_winner(booked, outcomes)
     assert len(booked) + len(refused) == 2
     assert Session.objects.filter(mentee__user=mentee_user).count() == len(booked)
@@ -175,8 +157,8 @@ def test_races_for_different_slots_all_succeed(slow_check):
 
     outcomes = run_together([booking_call(UserFactory(), mentor, intro, start) for start in starts])
 
-    booked, refused = split(outcomes)
-    assert not refused, describe(outcomes)
+    booked, refused = split_outcomes(outcomes, BookingRefused)
+    assert not refused, describe_outcomes(outcomes)
     assert sorted(session.start for session in booked) == starts
     assert Session.objects.filter(mentor=mentor).count() == 6
 
@@ -201,9 +183,9 @@ def test_a_reschedule_racing_bookings_for_the_same_time_moves_or_changes_nothing
         [move] + [booking_call(UserFactory(), mentor, intro, ten) for _ in range(5)]
     )
 
-    booked, refused = split(outcomes)
+    booked, refused = split_outcomes(outcomes, BookingRefused)
     expect_one_winner(booked, outcomes)
-    assert all(isinstance(error, SlotTaken) for error in refused), describe(outcomes)
+    assert all(isinstance(error, SlotTaken) for error in refused), describe_outcomes(outcomes)
     at_ten = Session.objects.blocking().filter(mentor=mentor, start=ten)
     assert at_ten.count() == len(booked)
     session.refresh_from_db()
@@ -233,7 +215,7 @@ def test_two_mentors_booking_each_other_at_the_same_time_book_at_most_one(slow_c
         ]
     )
 
-    booked, refused = split(outcomes)
+    booked, refused = split_outcomes(outcomes, BookingRefused)
     expect_one_winner(booked, outcomes)
     assert len(booked) + len(refused) == 2
     assert Session.objects.blocking().count() == len(booked)

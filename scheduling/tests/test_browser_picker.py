@@ -2,15 +2,12 @@
 mentor in New York, switching type and week with htmx."""
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import UserFactory
-from conftest import ARTIFACTS_DIR, watch_browser_problems
-from mentorship.services import become_mentor, update_mentor_profile
-from scheduling.availability import replace_weekly_hours
+from conftest import new_page, shoot, watch_browser_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,38 +22,12 @@ def frozen_now(time_machine):
 
 
 @pytest.fixture
-def mentor():
-    mentor = become_mentor(user=UserFactory(name="Maya Mentor", timezone="America/New_York"))
-    update_mentor_profile(
-        mentor=mentor,
-        changes={"minimum_notice_minutes": 0, "buffer_minutes": 0, "headline": "Staff engineer"},
-        tags=[],
-        links={},
-    )
-    replace_weekly_hours(
-        mentor=mentor,
-        timezone="America/New_York",
-        weekly={day: [(time(9), time(12))] for day in range(5)},
-        starting=date(2026, 11, 23),
-    )
-    return mentor
+def page_zone():
+    """The ``page`` fixture's browser is in Kolkata."""
+    return "Asia/Kolkata"
 
 
-@pytest.fixture
-def kolkata_page(browser, live_server):
-    context = browser.new_context(
-        base_url=live_server.url,
-        timezone_id="Asia/Kolkata",
-        viewport={"width": 1280, "height": 900},
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-def test_a_visitor_in_kolkata_picks_a_time(kolkata_page, mentor):
-    page = kolkata_page
+def test_a_visitor_in_kolkata_picks_a_time(page, mentor):
     problems = watch_browser_problems(page)
 
     page.goto(f"/mentors/{mentor.slug}/")
@@ -110,17 +81,12 @@ def test_a_visitor_in_kolkata_picks_a_time(kolkata_page, mentor):
         f"/mentors/{mentor.slug}/book/?type=intro-call&tz=Asia%2FKolkata&week=2026-11-30"
         "&start=2026-12-01T15%3A00%3A00Z"
     )
-    target = ARTIFACTS_DIR / "screenshots" / "slot-picker.png"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(target), full_page=True)
+    shoot(page, "slot-picker")
     assert problems == []
 
 
 def test_the_picker_works_without_javascript(browser, live_server, mentor):
-    context = browser.new_context(
-        base_url=live_server.url, timezone_id="Asia/Kolkata", java_script_enabled=False
-    )
-    page = context.new_page()
+    context, page = new_page(browser, live_server, "Asia/Kolkata", java_script_enabled=False)
     try:
         page.goto(f"/mentors/{mentor.slug}/book/?tz=Asia%2FKolkata")
         page.get_by_label("Mentoring session").check()
@@ -134,11 +100,10 @@ def test_the_picker_works_without_javascript(browser, live_server, mentor):
         context.close()
 
 
-def test_a_shared_booking_link_opened_first_shows_the_visitors_zone(kolkata_page, mentor):
+def test_a_shared_booking_link_opened_first_shows_the_visitors_zone(page, mentor):
     """The very first page a browser asks for is rendered before the server
     knows its zone (UTC); timezone.js reloads it once in the visitor's zone,
     so the times offered are never in the wrong one."""
-    page = kolkata_page
     problems = watch_browser_problems(page)
 
     page.goto(f"/mentors/{mentor.slug}/book/?week=2026-11-30")

@@ -11,7 +11,7 @@ import re
 import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import requests
@@ -20,7 +20,7 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from accounts.tests.factories import UserFactory
-from conftest import RadicaleServer
+from conftest import RadicaleServer, serving
 from mentorship.models import MentorProfile
 from scheduling.booking import book_session, cancel_session, reschedule_session
 from scheduling.calendars import (
@@ -34,27 +34,16 @@ from scheduling.calendars import sync as calendar_sync
 from scheduling.calendars.caldav import CalDAVClient, check_server_url, connect_caldav
 from scheduling.models import BusyInterval, CalendarConnection, CalendarEvent, Session
 from scheduling.slots import available_slots
-from scheduling.tests.factories import NEW_YORK, NOW, new_york_mentor, ny
+from scheduling.tests.factories import NEW_YORK, NOW, UID_DOMAIN, new_york_mentor, ny
 
 PASSWORD = RadicaleServer.USERS["alice"]
-UID_DOMAIN = "sessions.example.org"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uid_domain")]
 
 
 @pytest.fixture(autouse=True)
 def frozen_now(time_machine):
     time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture(autouse=True)
-def uid_domain(settings):
-    settings.ICAL_UID_DOMAIN = UID_DOMAIN
-
-
-@pytest.fixture
-def mentor():
-    return new_york_mentor(starting=NOW.date())
 
 
 @pytest.fixture
@@ -505,13 +494,8 @@ class Answers(BaseHTTPRequestHandler):
 @pytest.fixture
 def answering(settings):
     settings.CALDAV_ALLOW_LOCAL_HTTP = True
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Answers)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Answers) as server:
+        yield server
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
@@ -720,17 +704,12 @@ class Guarded(BaseHTTPRequestHandler):
 @pytest.fixture
 def guarded(settings):
     settings.CALDAV_ALLOW_LOCAL_HTTP = True
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Guarded)
-    server.daemon_threads = True
     Guarded.requests_seen = 0
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/calendar/"
-    yield CalendarConnection(
-        provider="caldav", caldav_url=url, caldav_username="a", caldav_password="b"
-    )
-    server.shutdown()
-    server.server_close()
+    with serving(Guarded) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}/calendar/"
+        yield CalendarConnection(
+            provider="caldav", caldav_url=url, caldav_username="a", caldav_password="b"
+        )
 
 
 def test_a_redirect_into_a_private_network_is_not_followed(guarded, monkeypatch):

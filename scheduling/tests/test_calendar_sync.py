@@ -12,14 +12,13 @@ weekday hours 09:00-12:00 (14:00-17:00 UTC).
 """
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
 from django.db import IntegrityError
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
-from accounts.tests.factories import UserFactory
 from core.cache import versions
 from mentorship.tests.factories import MentorProfileFactory
 from scheduling import tasks
@@ -29,7 +28,7 @@ from scheduling.calendars import sync as calendar_sync
 from scheduling.models import BusyInterval, CalendarConnection, CalendarEvent, Session
 from scheduling.slots import available_slots
 
-from .factories import BusyIntervalFactory, SessionFactory, new_york_mentor
+from .factories import BusyIntervalFactory, SessionFactory
 from .fake_calendar import (
     CalendarConnectionFactory,
     FakeCalendarClient,
@@ -59,11 +58,6 @@ def hours(start, end):
         return MONDAY_14.replace(hour=int(hour), minute=int(hour % 1 * 60))
 
     return at(start), at(end)
-
-
-@pytest.fixture
-def mentor():
-    return new_york_mentor(starting=date(2026, 11, 23))
 
 
 @pytest.fixture
@@ -711,11 +705,6 @@ def pushes(monkeypatch) -> list:
     enqueued: list = []
     monkeypatch.setattr(tasks.push_session_to_calendars, "delay", enqueued.append)
     return enqueued
-
-
-@pytest.fixture
-def mentee_user():
-    return UserFactory(name="Kiran Mentee", timezone="Asia/Kolkata")
 
 
 def book(mentor, mentee_user, start=MONDAY_14) -> Session:

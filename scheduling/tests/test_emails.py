@@ -22,15 +22,14 @@ from scheduling.booking import book_session, cancel_session, reschedule_session
 from scheduling.models import Notification, Session
 from scheduling.notifications import outbox
 from scheduling.notifications.emails import build_message
-from scheduling.tests.factories import SessionFactory, new_york_mentor
+from scheduling.tests.factories import UID_DOMAIN, SessionFactory, new_york_mentor
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uid_domain")]
 
 Kind = Notification.Kind
 
 SITE = "https://mentoring.example.org"
 FROM = "Mentorship <sessions@mentoring.example.org>"
-UID_DOMAIN = "sessions.example.org"
 MEETING_URL = "https://meet.example.com/mentorship-abc123"
 
 MONDAY_14_UTC = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
@@ -83,7 +82,6 @@ FIRST_LINE = {
 def site(settings):
     settings.SITE_URL = SITE
     settings.DEFAULT_FROM_EMAIL = FROM
-    settings.ICAL_UID_DOMAIN = UID_DOMAIN
 
 
 @pytest.fixture

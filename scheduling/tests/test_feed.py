@@ -26,16 +26,14 @@ from scheduling.notifications.feeds import (
     reset_feed,
 )
 from scheduling.notifications.ics import sessions_calendar
-from scheduling.tests.factories import SessionFactory
+from scheduling.tests.factories import MEETING_URL, UID_DOMAIN, SessionFactory
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MONDAY_14_UTC = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 TUESDAY_10_UTC = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-MEETING_URL = "https://meet.example.com/session-abc123"
-UID_DOMAIN = "sessions.example.org"
 SITE_URL = "https://mentorship.example.org"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uid_domain")]
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +45,6 @@ def clock(time_machine):
 
 @pytest.fixture(autouse=True)
 def site(settings):
-    settings.ICAL_UID_DOMAIN = UID_DOMAIN
     settings.SITE_URL = SITE_URL
 
 

@@ -69,12 +69,6 @@ def mentor(db):
     return new_york_mentor(starting=NOW.date())
 
 
-@pytest.fixture
-def mentor_client(client, mentor):
-    client.force_login(mentor.user)
-    return client
-
-
 def start(client):
     """POST connect; returns Google's consent URL."""
     response = client.post(CONNECT)
@@ -127,17 +121,17 @@ def with_query(path: str, **changes) -> str:
 
 @pytest.mark.django_db
 def test_connect_flow_stores_encrypted_tokens_and_goes_to_choose_calendars(
-    fake, mentor_client, mentor
+    fake, owner_client, mentor
 ):
-    page = mentor_client.get(CONNECT)
+    page = owner_client.get(CONNECT)
     assert page.status_code == 200
     assert b"Continue to Google" in page.content
 
-    url = start(mentor_client)
+    url = start(owner_client)
     target = urlsplit(url)
     assert f"{target.scheme}://{target.netloc}{target.path}" == f"{fake.url}/authorize"
     query = {key: values[0] for key, values in parse_qs(target.query).items()}
-    pending = mentor_client.session[PENDING_KEY]
+    pending = owner_client.session[PENDING_KEY]
     assert query["response_type"] == "code"
     assert query["client_id"] == CLIENT_ID
     assert query["redirect_uri"] == f"http://testserver{CALLBACK}"
@@ -150,14 +144,14 @@ def test_connect_flow_stores_encrypted_tokens_and_goes_to_choose_calendars(
     assert query["prompt"] == "consent"
     assert query["include_granted_scopes"] == "true"
 
-    response = mentor_client.get(consent(url))
+    response = owner_client.get(consent(url))
 
     connection = CalendarConnection.objects.get(mentor=mentor)
     assert response.status_code == 302
     assert response["Location"] == reverse(
         "scheduling:calendar_choose", kwargs={"connection_id": connection.pk}
     )
-    assert PENDING_KEY not in mentor_client.session
+    assert PENDING_KEY not in owner_client.session
     assert connection.provider == "google"
     assert connection.status == CalendarConnection.Status.ACTIVE
     assert connection.account == fake.email  # the primary calendar's id
@@ -186,10 +180,10 @@ def test_connect_flow_stores_encrypted_tokens_and_goes_to_choose_calendars(
 
 @pytest.mark.django_db
 def test_after_connecting_the_mentor_chooses_among_the_google_calendars(
-    fake, mentor_client, mentor, django_capture_on_commit_callbacks
+    fake, owner_client, mentor, django_capture_on_commit_callbacks
 ):
-    choose = connect(mentor_client)["Location"]
-    page = mentor_client.get(choose)
+    choose = connect(owner_client)["Location"]
+    page = owner_client.get(choose)
     assert page.status_code == 200
     for name in (fake.email, "Work", "Holidays"):
         assert name in page.content.decode()
@@ -197,7 +191,7 @@ def test_after_connecting_the_mentor_chooses_among_the_google_calendars(
     fake.add_busy("work@group.calendar.google.com", busy_start, busy_start + timedelta(hours=2))
 
     with django_capture_on_commit_callbacks(execute=True):
-        saved = mentor_client.post(
+        saved = owner_client.post(
             choose, {"busy": ["work@group.calendar.google.com"], "target": fake.email}
         )
 
@@ -209,11 +203,11 @@ def test_after_connecting_the_mentor_chooses_among_the_google_calendars(
 
 
 @pytest.mark.django_db
-def test_a_used_state_is_refused_the_second_time(fake, mentor_client, mentor):
-    back = consent(start(mentor_client))
-    assert mentor_client.get(back).status_code == 302
+def test_a_used_state_is_refused_the_second_time(fake, owner_client, mentor):
+    back = consent(start(owner_client))
+    assert owner_client.get(back).status_code == 302
 
-    again = mentor_client.get(back)
+    again = owner_client.get(back)
 
     assert again.status_code == 400
     assert b"not valid" in again.content
@@ -223,38 +217,36 @@ def test_a_used_state_is_refused_the_second_time(fake, mentor_client, mentor):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("state", ["forged-state", None, ""])
-def test_a_bad_or_missing_state_is_refused_and_nothing_is_stored(
-    fake, mentor_client, mentor, state
-):
-    back = consent(start(mentor_client))
+def test_a_bad_or_missing_state_is_refused_and_nothing_is_stored(fake, owner_client, mentor, state):
+    back = consent(start(owner_client))
 
-    response = mentor_client.get(with_query(back, state=state))
+    response = owner_client.get(with_query(back, state=state))
 
     assert response.status_code == 400
     assert "it was used already, it expired" in response.content.decode()
     assert not CalendarConnection.objects.exists()
     assert fake.token_requests("authorization_code") == []
     # The state was used up by the attempt: the genuine answer is refused now too.
-    assert mentor_client.get(back).status_code == 400
+    assert owner_client.get(back).status_code == 400
 
 
 @pytest.mark.django_db
-def test_an_expired_state_is_refused(fake, mentor_client, mentor):
-    back = consent(start(mentor_client))
-    session = mentor_client.session
+def test_an_expired_state_is_refused(fake, owner_client, mentor):
+    back = consent(start(owner_client))
+    session = owner_client.session
     session[PENDING_KEY] = {**session[PENDING_KEY], "started": 0}
     session.save()
 
-    assert mentor_client.get(back).status_code == 400
+    assert owner_client.get(back).status_code == 400
     assert not CalendarConnection.objects.exists()
 
 
 @pytest.mark.django_db
-def test_access_denied_says_so_and_stores_nothing(fake, mentor_client, mentor):
-    url = start(mentor_client)
+def test_access_denied_says_so_and_stores_nothing(fake, owner_client, mentor):
+    url = start(owner_client)
     state = parse_qs(urlsplit(url).query)["state"][0]
 
-    response = mentor_client.get(CALLBACK, {"state": state, "error": "access_denied"})
+    response = owner_client.get(CALLBACK, {"state": state, "error": "access_denied"})
 
     assert response.status_code == 200
     assert "You did not allow access" in response.content.decode()
@@ -263,10 +255,10 @@ def test_access_denied_says_so_and_stores_nothing(fake, mentor_client, mentor):
 
 
 @pytest.mark.django_db
-def test_unticked_permissions_are_refused(fake, mentor_client, mentor):
+def test_unticked_permissions_are_refused(fake, owner_client, mentor):
     fake.granted_scopes = (FREEBUSY,)
 
-    response = connect(mentor_client)
+    response = connect(owner_client)
 
     assert response.status_code == 400
     text = response.content.decode()
@@ -276,14 +268,14 @@ def test_unticked_permissions_are_refused(fake, mentor_client, mentor):
 
 
 @pytest.mark.django_db
-def test_the_account_comes_from_the_id_token_when_google_sends_one(fake, mentor_client, mentor):
+def test_the_account_comes_from_the_id_token_when_google_sends_one(fake, owner_client, mentor):
     # include_granted_scopes: the sign-in grant (openid, email) comes along.
     fake.granted_scopes = (*ALL_SCOPES, "openid", "https://www.googleapis.com/auth/userinfo.email")
     fake.include_id_token = True
     fake.email = "someone@gmail.example"
     fake.calendars[fake.email] = {"summary": fake.email, "accessRole": "owner"}
 
-    assert connect(mentor_client).status_code == 302
+    assert connect(owner_client).status_code == 302
 
     connection = CalendarConnection.objects.get()
     assert connection.account == "someone@gmail.example"
@@ -322,8 +314,8 @@ def test_people_who_are_not_mentors_cannot_connect(fake, client):
 
 
 @pytest.mark.django_db
-def test_another_mentor_cannot_use_a_mentors_callback(fake, mentor_client, mentor):
-    back = consent(start(mentor_client))
+def test_another_mentor_cannot_use_a_mentors_callback(fake, owner_client, mentor):
+    back = consent(start(owner_client))
     other = new_york_mentor(starting=NOW.date())
     intruder = Client()
     intruder.force_login(other.user)
@@ -332,45 +324,45 @@ def test_another_mentor_cannot_use_a_mentors_callback(fake, mentor_client, mento
 
     # Even with the state copied into their own session: it is bound to its user.
     session = intruder.session
-    session[PENDING_KEY] = mentor_client.session[PENDING_KEY]
+    session[PENDING_KEY] = owner_client.session[PENDING_KEY]
     session.save()
     assert intruder.get(back).status_code == 400
     assert not CalendarConnection.objects.exists()
     assert fake.token_requests("authorization_code") == []
 
     # The mentor who started it still can finish it.
-    assert mentor_client.get(back).status_code == 302
+    assert owner_client.get(back).status_code == 302
     assert list(CalendarConnection.objects.values_list("mentor", flat=True)) == [mentor.pk]
 
 
 @pytest.mark.django_db
 def test_without_a_google_client_the_page_says_so_and_nothing_starts(
-    fake, settings, mentor_client, mentor
+    fake, settings, owner_client, mentor
 ):
     settings.GOOGLE_CLIENT_ID = ""
 
-    for send in (mentor_client.get, mentor_client.post):
+    for send in (owner_client.get, owner_client.post):
         response = send(CONNECT)
         # Not a server error: back to the settings, which say so and offer CalDAV.
         assert response.status_code == 302
         assert response["Location"] == "/calendars/"
-        page = mentor_client.get(response["Location"]).content.decode()
+        page = owner_client.get(response["Location"]).content.decode()
         assert "Google Calendar is not set up on this site yet" in page
         assert 'id="google-unavailable"' in page
         assert CONNECT not in page
-    assert PENDING_KEY not in mentor_client.session
+    assert PENDING_KEY not in owner_client.session
 
 
 @pytest.mark.django_db
-def test_the_settings_offer_google_when_the_site_has_a_client(fake, mentor_client, mentor):
-    page = mentor_client.get("/calendars/").content.decode()
+def test_the_settings_offer_google_when_the_site_has_a_client(fake, owner_client, mentor):
+    page = owner_client.get("/calendars/").content.decode()
     assert CONNECT in page
     assert 'id="google-unavailable"' not in page
 
 
 @pytest.mark.django_db
-def test_the_callback_answers_only_get(fake, mentor_client, mentor):
-    assert mentor_client.post(CALLBACK).status_code == 405
+def test_the_callback_answers_only_get(fake, owner_client, mentor):
+    assert owner_client.post(CALLBACK).status_code == 405
 
 
 # --- Tokens -------------------------------------------------------------------------------------
@@ -379,9 +371,9 @@ def test_the_callback_answers_only_get(fake, mentor_client, mentor):
 @pytest.mark.django_db
 @pytest.mark.parametrize("expires_in", [timedelta(minutes=-1), timedelta(minutes=4)])
 def test_a_token_expiring_within_five_minutes_is_refreshed_once_and_stored(
-    fake, mentor_client, mentor, expires_in
+    fake, owner_client, mentor, expires_in
 ):
-    connection = connected(mentor_client, mentor, fake)
+    connection = connected(owner_client, mentor, fake)
     CalendarConnection.objects.filter(pk=connection.pk).update(
         expires_at=timezone.now() + expires_in
     )
@@ -402,8 +394,8 @@ def test_a_token_expiring_within_five_minutes_is_refreshed_once_and_stored(
 
 
 @pytest.mark.django_db
-def test_a_rejected_token_is_refreshed_once_then_the_call_retried(fake, mentor_client, mentor):
-    connection = connected(mentor_client, mentor, fake)
+def test_a_rejected_token_is_refreshed_once_then_the_call_retried(fake, owner_client, mentor):
+    connection = connected(owner_client, mentor, fake)
     fake.revoke_access_tokens()
 
     calendars = GoogleCalendarClient(connection).list_calendars()
@@ -451,10 +443,10 @@ def test_two_workers_refreshing_at_once_refresh_once(fake, client):
 
 @pytest.mark.django_db
 def test_invalid_grant_marks_the_connection_for_reconnecting_and_emails_the_mentor(
-    fake, mentor_client, mentor, django_capture_on_commit_callbacks, caplog
+    fake, owner_client, mentor, django_capture_on_commit_callbacks, caplog
 ):
     caplog.set_level(logging.DEBUG)
-    connection = connected(mentor_client, mentor, fake)
+    connection = connected(owner_client, mentor, fake)
     secrets = (connection.access_token, connection.refresh_token)
     expire(connection)
     fake.refresh_error = "invalid_grant"
@@ -469,7 +461,7 @@ def test_invalid_grant_marks_the_connection_for_reconnecting_and_emails_the_ment
     assert message.to == [mentor.user.email]
     assert "Reconnect" in message.subject
     assert f"http://testserver{reverse('scheduling:calendar_settings')}" in message.body
-    page = mentor_client.get(reverse("scheduling:calendar_settings")).content.decode()
+    page = owner_client.get(reverse("scheduling:calendar_settings")).content.decode()
     assert "Needs reconnecting" in page and "revoked" in page
 
     # Nothing is tried again until the mentor reconnects, and no second email.
@@ -492,9 +484,9 @@ def test_invalid_grant_marks_the_connection_for_reconnecting_and_emails_the_ment
     ("status", "retry_after"), [(429, 7), (429, None), (403, 3), (500, None), (503, 30)]
 )
 def test_rate_limits_and_server_errors_are_temporary(
-    fake, mentor_client, mentor, status, retry_after
+    fake, owner_client, mentor, status, retry_after
 ):
-    connection = connected(mentor_client, mentor, fake)
+    connection = connected(owner_client, mentor, fake)
     fake.fail_next(1, status=status, retry_after=retry_after)
 
     with pytest.raises(CalendarTemporaryError) as raised:
@@ -505,8 +497,8 @@ def test_rate_limits_and_server_errors_are_temporary(
 
 
 @pytest.mark.django_db
-def test_the_sync_task_backs_off_on_429_and_then_succeeds(fake, mentor_client, mentor, monkeypatch):
-    connection = connected(mentor_client, mentor, fake)
+def test_the_sync_task_backs_off_on_429_and_then_succeeds(fake, owner_client, mentor, monkeypatch):
+    connection = connected(owner_client, mentor, fake)
     busy_start = (timezone.now() + timedelta(days=3)).replace(microsecond=0)
     fake.add_busy(fake.email, busy_start, busy_start + timedelta(hours=1))
     fake.fail_next(2, status=429, retry_after=1)
@@ -533,9 +525,9 @@ def test_the_sync_task_backs_off_on_429_and_then_succeeds(fake, mentor_client, m
 
 
 @pytest.mark.django_db
-def test_busy_times_from_free_busy_remove_the_slots_they_cover(fake, mentor_client, mentor):
+def test_busy_times_from_free_busy_remove_the_slots_they_cover(fake, owner_client, mentor):
     connection = connected(
-        mentor_client, mentor, fake, busy=[fake.email, "work@group.calendar.google.com"]
+        owner_client, mentor, fake, busy=[fake.email, "work@group.calendar.google.com"]
     )
     fake.add_busy(fake.email, TUESDAY_9, TUESDAY_9 + timedelta(hours=1))
     fake.add_busy("work@group.calendar.google.com", ny(2026, 6, 3, 11), ny(2026, 6, 3, 12))
@@ -563,9 +555,9 @@ def test_busy_times_from_free_busy_remove_the_slots_they_cover(fake, mentor_clie
 
 @pytest.mark.django_db
 def test_booking_rescheduling_and_cancelling_write_one_event(
-    fake, mentor_client, mentor, django_capture_on_commit_callbacks
+    fake, owner_client, mentor, django_capture_on_commit_callbacks
 ):
-    connection = connected(mentor_client, mentor, fake)
+    connection = connected(owner_client, mentor, fake)
     hour = mentor.session_types.get(slug="mentoring-session")
     mentee = UserFactory(name="Mia Mentee")
 
@@ -604,9 +596,9 @@ def test_booking_rescheduling_and_cancelling_write_one_event(
 
 @pytest.mark.django_db
 def test_put_event_is_idempotent_restores_deleted_events_and_delete_tolerates_gone(
-    fake, mentor_client, mentor, django_capture_on_commit_callbacks
+    fake, owner_client, mentor, django_capture_on_commit_callbacks
 ):
-    connection = connected(mentor_client, mentor, fake)
+    connection = connected(owner_client, mentor, fake)
     hour = mentor.session_types.get(slug="mentoring-session")
     session = book(UserFactory(), mentor, hour, TUESDAY_9)  # pushes are not run here
     client = GoogleCalendarClient(connection)
@@ -633,15 +625,15 @@ def test_put_event_is_idempotent_restores_deleted_events_and_delete_tolerates_go
 
 
 @pytest.mark.django_db
-def test_reconnecting_keeps_the_chosen_calendars(fake, mentor_client, mentor):
+def test_reconnecting_keeps_the_chosen_calendars(fake, owner_client, mentor):
     connection = connected(
-        mentor_client, mentor, fake, busy=[fake.email, "work@group.calendar.google.com"]
+        owner_client, mentor, fake, busy=[fake.email, "work@group.calendar.google.com"]
     )
     CalendarConnection.objects.filter(pk=connection.pk).update(
         status=CalendarConnection.Status.NEEDS_REAUTH, last_error="Revoked."
     )
 
-    assert connect(mentor_client).status_code == 302
+    assert connect(owner_client).status_code == 302
 
     again = CalendarConnection.objects.get()
     assert again.pk == connection.pk
@@ -652,12 +644,12 @@ def test_reconnecting_keeps_the_chosen_calendars(fake, mentor_client, mentor):
 
 
 @pytest.mark.django_db
-def test_reconnecting_another_google_account_forgets_the_old_calendars(fake, mentor_client, mentor):
-    connected(mentor_client, mentor, fake)
+def test_reconnecting_another_google_account_forgets_the_old_calendars(fake, owner_client, mentor):
+    connected(owner_client, mentor, fake)
     fake.email = "other.account@gmail.example"
     fake.calendars[fake.email] = {"summary": fake.email, "accessRole": "owner"}
 
-    assert connect(mentor_client).status_code == 302
+    assert connect(owner_client).status_code == 302
 
     again = CalendarConnection.objects.get()
     assert again.account == "other.account@gmail.example"
@@ -666,16 +658,16 @@ def test_reconnecting_another_google_account_forgets_the_old_calendars(fake, men
 
 @pytest.mark.django_db
 def test_disconnecting_and_reconnecting_updates_the_event_instead_of_adding_one(
-    fake, mentor_client, mentor, django_capture_on_commit_callbacks
+    fake, owner_client, mentor, django_capture_on_commit_callbacks
 ):
-    connection = connected(mentor_client, mentor, fake)
+    connection = connected(owner_client, mentor, fake)
     hour = mentor.session_types.get(slug="mentoring-session")
     with django_capture_on_commit_callbacks(execute=True):
         session = book(UserFactory(), mentor, hour, TUESDAY_9, topic="Before")
     calendar_sync.disconnect(connection=connection)
     assert not CalendarEvent.objects.exists()
 
-    connection = connected(mentor_client, mentor, fake)
+    connection = connected(owner_client, mentor, fake)
     assert calendar_sync.stale_sessions(now=NOW) == [session.pk]
     assert calendar_sync.push_session(session.pk) == 1
 
@@ -688,9 +680,9 @@ def test_disconnecting_and_reconnecting_updates_the_event_instead_of_adding_one(
 
 @pytest.mark.django_db
 def test_a_push_lost_to_revoked_access_is_made_after_reconnecting(
-    fake, mentor_client, mentor, django_capture_on_commit_callbacks
+    fake, owner_client, mentor, django_capture_on_commit_callbacks
 ):
-    connection = connected(mentor_client, mentor, fake)
+    connection = connected(owner_client, mentor, fake)
     expire(connection)
     fake.refresh_error = "invalid_grant"
     hour = mentor.session_types.get(slug="mentoring-session")
@@ -706,7 +698,7 @@ def test_a_push_lost_to_revoked_access_is_made_after_reconnecting(
     assert fake.events == {}
 
     fake.refresh_error = ""
-    assert connect(mentor_client).status_code == 302
+    assert connect(owner_client).status_code == 302
 
     assert calendar_sync.stale_sessions(now=NOW) == [session.pk]
     assert calendar_sync.push_session(session.pk) == 1

@@ -16,25 +16,18 @@ from accounts.tests.factories import UserFactory
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from scheduling.models import Session
 from scheduling.notifications.ics import session_calendar
-from scheduling.tests.factories import SessionFactory
+from scheduling.tests.factories import MEETING_URL, UID_DOMAIN, SessionFactory
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MONDAY_14_UTC = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
-MEETING_URL = "https://meet.example.com/session-abc123"
-UID_DOMAIN = "sessions.example.org"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uid_domain")]
 
 
 @pytest.fixture(autouse=True)
 def frozen_now(time_machine):
     time_machine.move_to(NOW, tick=False)
     return time_machine
-
-
-@pytest.fixture(autouse=True)
-def uid_domain(settings):
-    settings.ICAL_UID_DOMAIN = UID_DOMAIN
 
 
 @pytest.fixture

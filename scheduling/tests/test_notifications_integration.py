@@ -36,14 +36,13 @@ from django.utils import timezone
 from icalendar import Calendar
 from kombu import pools
 
-from accounts.tests.factories import UserFactory
 from conftest import service_missing
 from mentorship.celery import app
 from scheduling import tasks
 from scheduling.booking import book_session
 from scheduling.models import Notification, Session
 from scheduling.notifications import outbox
-from scheduling.tests.factories import NEW_YORK, NOW, TUESDAY_9, new_york_mentor
+from scheduling.tests.factories import NEW_YORK, NOW, TUESDAY_9, book
 
 Kind = Notification.Kind
 Status = Notification.Status
@@ -236,27 +235,6 @@ def clock(request, time_machine):
     return time_machine
 
 
-@pytest.fixture
-def mentor():
-    return new_york_mentor(starting=NOW.date())
-
-
-@pytest.fixture
-def intro(mentor):
-    return mentor.session_types.get(slug="intro-call")
-
-
-@pytest.fixture
-def mentee():
-    return UserFactory(timezone="Asia/Kolkata")
-
-
-def book(mentee, mentor, intro) -> Session:
-    return book_session(
-        mentee_user=mentee, mentor=mentor, session_type=intro, start=TUESDAY_9, now=NOW
-    )
-
-
 def statuses(session) -> dict[str, str]:
     """Recipient email → row status of the session's confirmations."""
     return dict(
@@ -286,18 +264,18 @@ def assert_one_confirmation_each(inbox: Inbox, session: Session) -> None:
 
 @pytest.mark.django_db
 def test_both_participants_receive_the_confirmation_with_its_invite_over_smtp(
-    inbox, mentee, mentor, intro, settings, django_capture_on_commit_callbacks
+    inbox, mentee_user, mentor, intro, settings, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        session = book(mentee, mentor, intro)
+        session = book(mentee_user, mentor, intro, TUESDAY_9)
 
-    assert statuses(session) == {mentee.email: Status.SENT, mentor.user.email: Status.SENT}
+    assert statuses(session) == {mentee_user.email: Status.SENT, mentor.user.email: Status.SENT}
     assert_one_confirmation_each(inbox, session)
     rows = {row.recipient_id: row for row in Notification.objects.filter(session=session)}
     expected = {
         # recipient: (the other participant, the time in the recipient's zone)
-        mentee: (mentor.user, "Tue 2 Jun, 18:30 IST (Asia/Kolkata)"),
-        mentor.user: (mentee, "Tue 2 Jun, 09:00 EDT (America/New_York)"),
+        mentee_user: (mentor.user, "Tue 2 Jun, 18:30 IST (Asia/Kolkata)"),
+        mentor.user: (mentee_user, "Tue 2 Jun, 09:00 EDT (America/New_York)"),
     }
     for recipient, (other, when) in expected.items():
         [message] = inbox.to(recipient.email)
@@ -319,7 +297,7 @@ def test_both_participants_receive_the_confirmation_with_its_invite_over_smtp(
             assert session.meeting_url in body
             assert other.name in body
         # The text says the time in the recipient's own zone.
-        assert ("18:30" if recipient == mentee else "09:00") in text.get_content()
+        assert ("18:30" if recipient == mentee_user else "09:00") in text.get_content()
 
         assert invite.get_content_type() == "text/calendar"
         assert invite.get_param("method") == "REQUEST"
@@ -334,7 +312,7 @@ def test_both_participants_receive_the_confirmation_with_its_invite_over_smtp(
         assert "DTSTART:20260602T130000Z" in invite.get_content().replace("\r\n", "\n")
         assert event.decoded("SEQUENCE") == session.ical_sequence == 0
         assert str(event["ORGANIZER"]) == f"mailto:{mentor.user.email}"
-        assert str(event["ATTENDEE"]) == f"mailto:{mentee.email}"
+        assert str(event["ATTENDEE"]) == f"mailto:{mentee_user.email}"
 
 
 # --- 2. SMTP down, then back ---------------------------------------------------------------
@@ -342,10 +320,10 @@ def test_both_participants_receive_the_confirmation_with_its_invite_over_smtp(
 
 @pytest.mark.django_db
 def test_a_confirmation_sent_while_smtp_is_down_arrives_once_when_it_is_back(
-    smtp_port, mentee, mentor, intro, clock, django_capture_on_commit_callbacks
+    smtp_port, mentee_user, mentor, intro, clock, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        session = book(mentee, mentor, intro)
+        session = book(mentee_user, mentor, intro, TUESDAY_9)
 
     rows = list(Notification.objects.filter(session=session))
     assert len(rows) == 2
@@ -371,7 +349,7 @@ def test_a_confirmation_sent_while_smtp_is_down_arrives_once_when_it_is_back(
         clock.move_to(swept_at)
         assert outbox.sweep() == 2
 
-        assert statuses(session) == {mentee.email: Status.SENT, mentor.user.email: Status.SENT}
+        assert statuses(session) == {mentee_user.email: Status.SENT, mentor.user.email: Status.SENT}
         assert_one_confirmation_each(inbox, session)
         for row in Notification.objects.filter(session=session):
             assert row.attempts == 2
@@ -391,12 +369,12 @@ def test_a_confirmation_sent_while_smtp_is_down_arrives_once_when_it_is_back(
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_on_redis_delivers_the_confirmation_of_a_booking_made_over_http(
-    client, inbox, mentee, mentor, intro, use_broker
+    client, inbox, mentee_user, mentor, intro, use_broker
 ):
     broker = redis_database_url(5)
     use_broker(broker)
     try:
-        client.force_login(mentee)
+        client.force_login(mentee_user)
         response = client.post(
             reverse("scheduling:book", kwargs={"slug": mentor.slug}),
             {
@@ -423,7 +401,7 @@ def test_a_worker_on_redis_delivers_the_confirmation_of_a_booking_made_over_http
         flush_redis(broker)
 
     assert_one_confirmation_each(inbox, session)
-    [message] = inbox.to(mentee.email)
+    [message] = inbox.to(mentee_user.email)
     assert message["Subject"].startswith(f"Booked: {session.title} with {mentor.user.name}")
     assert "Career change" in message.get_body(("plain",)).get_content()
 
@@ -434,13 +412,13 @@ def test_a_worker_on_redis_delivers_the_confirmation_of_a_booking_made_over_http
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_booking_while_the_broker_is_down_is_fast_and_the_sweep_delivers_it_later(
-    inbox, mentee, mentor, intro, clock, use_broker, caplog
+    inbox, mentee_user, mentor, intro, clock, use_broker, caplog
 ):
     broker = redis_database_url(6)
     use_broker(UNREACHABLE_BROKER)
 
     started = time.monotonic()
-    session = book(mentee, mentor, intro)
+    session = book(mentee_user, mentor, intro, TUESDAY_9)
     took = time.monotonic() - started
 
     # The request is not held by the unreachable broker: the publish fails
@@ -489,7 +467,7 @@ def next_weekday_at_nine_in_new_york(after: datetime) -> datetime:
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_retries_a_failed_send_on_its_own_once_smtp_is_back(
-    smtp_port, mentee, mentor, intro, use_broker, monkeypatch, real_clock
+    smtp_port, mentee_user, mentor, intro, use_broker, monkeypatch, real_clock
 ):
     # The worker's retry is a message with an ETA: it runs after a real wait,
     # and claims the row only if the clock has by then passed the row's next
@@ -502,7 +480,7 @@ def test_a_worker_retries_a_failed_send_on_its_own_once_smtp_is_back(
     try:
         with celery_worker():
             session = book_session(
-                mentee_user=mentee,
+                mentee_user=mentee_user,
                 mentor=mentor,
                 session_type=intro,
                 start=next_weekday_at_nine_in_new_york(timezone.now()),
@@ -534,13 +512,13 @@ def test_a_worker_retries_a_failed_send_on_its_own_once_smtp_is_back(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_booking_is_not_held_by_a_broker_that_accepts_connections_but_never_answers(
-    mentee, mentor, intro, use_broker
+    mentee_user, mentor, intro, use_broker
 ):
     outcome = {}
 
     def request():
         try:
-            outcome["session"] = book(mentee, mentor, intro)
+            outcome["session"] = book(mentee_user, mentor, intro, TUESDAY_9)
         finally:
             connections.close_all()
 

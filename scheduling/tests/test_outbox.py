@@ -14,13 +14,12 @@ import pytest
 from django.core import mail
 from django.db import connection, transaction
 
-from accounts.tests.factories import UserFactory
 from scheduling import tasks
-from scheduling.booking import BookingRefused, book_session, cancel_session, reschedule_session
+from scheduling.booking import BookingRefused, cancel_session, reschedule_session
 from scheduling.lifecycle import advance_statuses, mark_no_show
 from scheduling.models import Notification, Session
 from scheduling.notifications import outbox
-from scheduling.tests.factories import NOW, TUESDAY_9, new_york_mentor, ny
+from scheduling.tests.factories import NOW, TUESDAY_9, book, ny
 
 Kind = Notification.Kind
 Status = Notification.Status
@@ -34,25 +33,6 @@ def frozen_now(time_machine):
     """The clock, frozen at NOW; a test moves it with ``frozen_now.move_to(...)``."""
     time_machine.move_to(NOW, tick=False)
     return time_machine
-
-
-@pytest.fixture
-def mentor():
-    return new_york_mentor(starting=NOW.date())
-
-
-@pytest.fixture
-def intro(mentor):
-    return mentor.session_types.get(slug="intro-call")
-
-
-@pytest.fixture
-def mentee():
-    return UserFactory(timezone="Asia/Kolkata")
-
-
-def book(mentee, mentor, intro, start=TUESDAY_9):
-    return book_session(mentee_user=mentee, mentor=mentor, session_type=intro, start=start, now=NOW)
 
 
 def rows(**filters):
@@ -84,32 +64,32 @@ class FailingSend:
 
 
 def test_a_booking_writes_a_confirmation_for_each_side_and_sends_them_on_commit(
-    mentee, mentor, intro, django_capture_on_commit_callbacks
+    mentee_user, mentor, intro, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        session = book(mentee, mentor, intro)
+        session = book(mentee_user, mentor, intro, TUESDAY_9)
     assert rows(session=session) == sorted(
         [
-            (Kind.CONFIRMATION, mentee.email, Status.SENT),
+            (Kind.CONFIRMATION, mentee_user.email, Status.SENT),
             (Kind.CONFIRMATION, mentor.user.email, Status.SENT),
         ]
     )
     assert sorted(message.to[0] for message in mail.outbox) == sorted(
-        [mentee.email, mentor.user.email]
+        [mentee_user.email, mentor.user.email]
     )
     occurrence = Notification.objects.filter(session=session).values_list("occurrence", flat=True)
     assert set(occurrence) == {"2026-06-02T13:00:00+00:00"}
 
 
 def test_a_rolled_back_booking_leaves_no_row_and_enqueues_nothing(
-    mentee, mentor, intro, django_capture_on_commit_callbacks
+    mentee_user, mentor, intro, django_capture_on_commit_callbacks
 ):
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        book(mentee, mentor, intro)
+        book(mentee_user, mentor, intro, TUESDAY_9)
         raise RuntimeError("the request failed after booking")
     assert callbacks == []
     assert not Notification.objects.exists()
@@ -118,34 +98,34 @@ def test_a_rolled_back_booking_leaves_no_row_and_enqueues_nothing(
 
 
 def test_a_refused_booking_writes_nothing(
-    mentee, mentor, intro, django_capture_on_commit_callbacks
+    mentee_user, mentor, intro, django_capture_on_commit_callbacks
 ):
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(BookingRefused),
     ):
-        book(mentee, mentor, intro, start=ny(2026, 6, 2, 8))
+        book(mentee_user, mentor, intro, start=ny(2026, 6, 2, 8))
     assert callbacks == []
     assert not Notification.objects.exists()
 
 
-def test_a_cancellation_tells_both_sides(mentee, mentor, intro):
-    session = book(mentee, mentor, intro)
-    cancel_session(session=session, by=mentee, reason="Sick", now=NOW)
+def test_a_cancellation_tells_both_sides(mentee_user, mentor, intro):
+    session = book(mentee_user, mentor, intro, TUESDAY_9)
+    cancel_session(session=session, by=mentee_user, reason="Sick", now=NOW)
     assert rows(session=session, kind=Kind.CANCELLATION) == sorted(
         [
-            (Kind.CANCELLATION, mentee.email, Status.PENDING),
+            (Kind.CANCELLATION, mentee_user.email, Status.PENDING),
             (Kind.CANCELLATION, mentor.user.email, Status.PENDING),
         ]
     )
 
 
-def test_a_reschedule_tells_both_sides_about_the_new_session_only(mentee, mentor, intro):
-    session = book(mentee, mentor, intro)
-    moved = reschedule_session(session=session, by=mentee, start=WEDNESDAY_10, now=NOW)
+def test_a_reschedule_tells_both_sides_about_the_new_session_only(mentee_user, mentor, intro):
+    session = book(mentee_user, mentor, intro, TUESDAY_9)
+    moved = reschedule_session(session=session, by=mentee_user, start=WEDNESDAY_10, now=NOW)
     assert rows(session=moved) == sorted(
         [
-            (Kind.RESCHEDULE, mentee.email, Status.PENDING),
+            (Kind.RESCHEDULE, mentee_user.email, Status.PENDING),
             (Kind.RESCHEDULE, mentor.user.email, Status.PENDING),
         ]
     )
@@ -153,23 +133,25 @@ def test_a_reschedule_tells_both_sides_about_the_new_session_only(mentee, mentor
     assert not Notification.objects.filter(session=session, kind=Kind.CANCELLATION).exists()
 
 
-def test_completion_asks_the_mentee_for_a_review_once(mentee, mentor, intro):
-    session = book(mentee, mentor, intro)
+def test_completion_asks_the_mentee_for_a_review_once(mentee_user, mentor, intro):
+    session = book(mentee_user, mentor, intro, TUESDAY_9)
     later = session.end + timedelta(minutes=1)
     advance_statuses(now=later)
     advance_statuses(now=later)
-    assert rows(kind=Kind.REVIEW_REQUEST) == [(Kind.REVIEW_REQUEST, mentee.email, Status.PENDING)]
+    assert rows(kind=Kind.REVIEW_REQUEST) == [
+        (Kind.REVIEW_REQUEST, mentee_user.email, Status.PENDING)
+    ]
 
 
-def test_a_no_show_asks_for_no_review(mentee, mentor, intro):
-    session = book(mentee, mentor, intro)
+def test_a_no_show_asks_for_no_review(mentee_user, mentor, intro):
+    session = book(mentee_user, mentor, intro, TUESDAY_9)
     mark_no_show(session=session, by=mentor.user, now=session.start + timedelta(minutes=10))
     advance_statuses(now=session.end + timedelta(minutes=1))
     assert not Notification.objects.filter(kind=Kind.REVIEW_REQUEST).exists()
 
 
-def test_writing_the_same_rows_twice_is_a_no_op(mentee, mentor, intro):
-    session = book(mentee, mentor, intro)
+def test_writing_the_same_rows_twice_is_a_no_op(mentee_user, mentor, intro):
+    session = book(mentee_user, mentor, intro, TUESDAY_9)
     with transaction.atomic():
         outbox.notify(session, Kind.CONFIRMATION)
     assert Notification.objects.filter(session=session).count() == 2
@@ -179,12 +161,12 @@ def test_writing_the_same_rows_twice_is_a_no_op(mentee, mentor, intro):
 
 
 @pytest.fixture
-def pending(mentee, mentor, intro):
+def pending(mentee_user, mentor, intro):
     """The mentee's confirmation, not yet delivered (on-commit callbacks do not
     run here); the mentor's is marked sent, out of the way."""
-    session = book(mentee, mentor, intro)
-    Notification.objects.exclude(recipient=mentee).update(status=Status.SENT)
-    return Notification.objects.get(session=session, recipient=mentee)
+    session = book(mentee_user, mentor, intro, TUESDAY_9)
+    Notification.objects.exclude(recipient=mentee_user).update(status=Status.SENT)
+    return Notification.objects.get(session=session, recipient=mentee_user)
 
 
 def test_delivering_the_same_row_twice_sends_one_email(pending):
@@ -197,9 +179,11 @@ def test_delivering_the_same_row_twice_sends_one_email(pending):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_delivering_one_row_at_once_send_one_email(mentee, mentor, intro):
-    session = book(mentee, mentor, intro)  # delivered at once (autocommit, eager Celery)
-    row = Notification.objects.get(session=session, recipient=mentee)
+def test_two_workers_delivering_one_row_at_once_send_one_email(mentee_user, mentor, intro):
+    session = book(
+        mentee_user, mentor, intro, TUESDAY_9
+    )  # delivered at once (autocommit, eager Celery)
+    row = Notification.objects.get(session=session, recipient=mentee_user)
     Notification.objects.filter(pk=row.pk).update(status=Status.PENDING, attempts=0)
     mail.outbox = []
     barrier = threading.Barrier(4)
@@ -288,9 +272,9 @@ def test_a_confirmation_for_a_session_cancelled_before_sending_is_skipped(pendin
     assert mail.outbox == []
 
 
-def test_nothing_goes_to_a_deactivated_account(pending, mentee):
-    mentee.is_active = False
-    mentee.save()
+def test_nothing_goes_to_a_deactivated_account(pending, mentee_user):
+    mentee_user.is_active = False
+    mentee_user.save()
     assert outbox.deliver(pending.pk, now=NOW).status == Status.SKIPPED
 
 
@@ -298,14 +282,14 @@ def test_nothing_goes_to_a_deactivated_account(pending, mentee):
 
 
 def test_the_sweep_delivers_rows_left_pending_by_a_broker_outage(
-    mentee, mentor, intro, monkeypatch, django_capture_on_commit_callbacks, frozen_now
+    mentee_user, mentor, intro, monkeypatch, django_capture_on_commit_callbacks, frozen_now
 ):
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError(111, "Connection refused (redis)")
 
     monkeypatch.setattr(tasks.deliver_notification, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
-        session = book(mentee, mentor, intro)  # the booking itself succeeds
+        session = book(mentee_user, mentor, intro, TUESDAY_9)  # the booking itself succeeds
     assert rows(session=session, status=Status.PENDING) == rows(session=session)
     assert len(rows(session=session)) == 2
     monkeypatch.undo()  # the broker is back (the clock is time-machine's, still frozen)
@@ -341,21 +325,21 @@ def reminder_rows():
 
 
 @pytest.fixture
-def booked_early(mentee, mentor, intro):
+def booked_early(mentee_user, mentor, intro):
     """Booked on Monday 08:00 for Wednesday 10:00 New York (14:00 UTC)."""
-    session = book(mentee, mentor, intro, start=WEDNESDAY_10)
+    session = book(mentee_user, mentor, intro, start=WEDNESDAY_10)
     Notification.objects.update(status=Status.SENT)
     return session
 
 
-def test_reminders_are_written_when_due_and_only_once(booked_early, mentee, mentor):
+def test_reminders_are_written_when_due_and_only_once(booked_early, mentee_user, mentor):
     start = booked_early.start
     assert outbox.queue_due_reminders(now=start - timedelta(hours=25)) == 0
     assert outbox.queue_due_reminders(now=start - timedelta(hours=24)) == 1
     assert outbox.queue_due_reminders(now=start - timedelta(hours=23)) == 0
     assert reminder_rows() == sorted(
         [
-            (Kind.REMINDER_24H, mentee.email, Status.PENDING),
+            (Kind.REMINDER_24H, mentee_user.email, Status.PENDING),
             (Kind.REMINDER_24H, mentor.user.email, Status.PENDING),
         ]
     )
@@ -390,8 +374,8 @@ def test_a_reminder_written_before_a_cancellation_is_skipped(booked_early, mento
     assert not any("Reminder" in message.subject for message in mail.outbox)
 
 
-def test_a_session_booked_within_a_day_gets_only_the_one_hour_reminder(mentee, mentor, intro):
-    session = book(mentee, mentor, intro)  # Tuesday 09:00, booked 25 hours before
+def test_a_session_booked_within_a_day_gets_only_the_one_hour_reminder(mentee_user, mentor, intro):
+    session = book(mentee_user, mentor, intro, TUESDAY_9)  # Tuesday 09:00, booked 25 hours before
     Session.objects.filter(pk=session.pk).update(created_at=session.start - timedelta(hours=5))
     outbox.queue_due_reminders(now=session.start - timedelta(hours=4))
     assert reminder_rows() == []
@@ -399,8 +383,10 @@ def test_a_session_booked_within_a_day_gets_only_the_one_hour_reminder(mentee, m
     assert [kind for kind, _email, _status in reminder_rows()] == [Kind.REMINDER_1H] * 2
 
 
-def test_the_rescheduled_away_session_gets_no_reminders(booked_early, mentee):
-    moved = reschedule_session(session=booked_early, by=mentee, start=ny(2026, 6, 4, 10), now=NOW)
+def test_the_rescheduled_away_session_gets_no_reminders(booked_early, mentee_user):
+    moved = reschedule_session(
+        session=booked_early, by=mentee_user, start=ny(2026, 6, 4, 10), now=NOW
+    )
     outbox.queue_due_reminders(now=booked_early.start - timedelta(minutes=30))
     assert not Notification.objects.filter(
         session=booked_early, kind__in=[Kind.REMINDER_24H, Kind.REMINDER_1H]

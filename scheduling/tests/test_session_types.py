@@ -1,6 +1,6 @@
 """Session types: the services' rules and the owner-only pages."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -8,13 +8,13 @@ from django.core.exceptions import ValidationError
 from accounts.tests.factories import UserFactory
 from core.cache import profiles_version
 from mentorship.services import become_mentor
-from mentorship.tests.factories import MenteeProfileFactory
 from scheduling.models import Session, SessionType
 from scheduling.session_types import (
     create_session_type,
     remove_session_type,
     update_session_type,
 )
+from scheduling.tests.factories import SessionFactory
 
 START = datetime(2026, 6, 1, 14, 0, tzinfo=UTC)
 
@@ -24,21 +24,13 @@ def mentor(db):
     return become_mentor(user=UserFactory(name="Maya Mentor"))
 
 
-@pytest.fixture
-def intro(mentor):
-    return mentor.session_types.get(slug="intro-call")
-
-
 def book_directly(session_type) -> Session:
-    """A session row written with the ORM (booking itself comes in a later issue)."""
-    return Session.objects.create(
+    """A completed session of ``session_type`` (its name and length), written
+    directly rather than booked."""
+    return SessionFactory(
         mentor=session_type.mentor,
-        mentee=MenteeProfileFactory(),
         session_type=session_type,
-        title=session_type.name,
-        duration_minutes=session_type.duration_minutes,
         start=START,
-        end=START + timedelta(minutes=session_type.duration_minutes),
         status=Session.Status.COMPLETED,
     )
 

@@ -33,12 +33,6 @@ def mentor(db, frozen_now):
     return mentor
 
 
-@pytest.fixture
-def owner_client(client, mentor):
-    client.force_login(mentor.user)
-    return client
-
-
 def editor_url(mentor) -> str:
     return f"/mentors/{mentor.slug}/availability/"
 
@@ -49,6 +43,19 @@ def state(mentor) -> list[tuple]:
         .order_by("pk")
         .values_list("pk", "kind", "timezone", "start", "end", "recurrence")
     )
+
+
+def refused_and_unsaved(owner_client, mentor, url: str, data: dict, message: str) -> str:
+    """Posts ``data`` to ``url``: the form comes back with ``message`` and the
+    mentor's rows are as they were. Returns the page's HTML."""
+    before = state(mentor)
+    response = owner_client.post(url, data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert NOTHING_SAVED in html
+    assert message in html
+    assert state(mentor) == before
+    return html
 
 
 def weekly_data(weekly: dict[int, list[tuple[str, str]]], **extra) -> dict:
@@ -166,16 +173,9 @@ def test_weekly_hours_saved(owner_client, mentor):
     ],
 )
 def test_bad_weekly_hours_save_nothing(owner_client, mentor, rows, message):
-    before = state(mentor)
-    response = owner_client.post(
-        editor_url(mentor), weekly_data({0: rows, 1: [("08:00", "09:00")]})
-    )
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert NOTHING_SAVED in html
-    assert message in html
+    data = weekly_data({0: rows, 1: [("08:00", "09:00")]})
+    html = refused_and_unsaved(owner_client, mentor, editor_url(mentor), data, message)
     assert "is-invalid" in html
-    assert state(mentor) == before
 
 
 def test_copy_a_day_fills_the_ticked_days_without_saving(owner_client, mentor):
@@ -252,13 +252,7 @@ def test_override_with_hours(owner_client, mentor):
     ],
 )
 def test_bad_overrides_save_nothing(owner_client, mentor, data, message):
-    before = state(mentor)
-    response = owner_client.post(f"{editor_url(mentor)}overrides/", data)
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert NOTHING_SAVED in html
-    assert message in html
-    assert state(mentor) == before
+    refused_and_unsaved(owner_client, mentor, f"{editor_url(mentor)}overrides/", data, message)
 
 
 # --- Time off -----------------------------------------------------------------------------
@@ -299,13 +293,7 @@ def test_time_off_added_listed_and_removed(owner_client, mentor):
     ],
 )
 def test_bad_time_off_saves_nothing(owner_client, mentor, data, message):
-    before = state(mentor)
-    response = owner_client.post(f"{editor_url(mentor)}time-off/", data)
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert NOTHING_SAVED in html
-    assert message in html
-    assert state(mentor) == before
+    refused_and_unsaved(owner_client, mentor, f"{editor_url(mentor)}time-off/", data, message)
 
 
 # --- Preview ------------------------------------------------------------------------------

@@ -9,14 +9,13 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection as database
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from accounts.tests.factories import UserFactory
-from conftest import log_in, watch_browser_problems
+from conftest import log_in, messages_of, watch_browser_problems
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from scheduling import tasks
 from scheduling.models import BusyInterval, CalendarConnection
@@ -38,10 +37,6 @@ def sync_url(connection) -> str:
 
 def disconnect_url(connection) -> str:
     return reverse("scheduling:calendar_disconnect", kwargs={"connection_id": connection.pk})
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def cards(response) -> list[str]:
@@ -69,30 +64,14 @@ def caldav(mentor):
 def google(mentor):
     return CalendarConnectionFactory(
         mentor=mentor,
-        provider=CalendarConnection.Provider.GOOGLE,
+        google=True,
         account="maya@gmail.example",
-        caldav_url="",
-        caldav_username="",
-        caldav_password="",
         access_token="ya29.page-access-token-plaintext",
         refresh_token="1//page-refresh-token-plaintext",
         status=Status.NEEDS_REAUTH,
         last_error=REFUSED,
         target_calendar="",
     )
-
-
-@pytest.fixture
-def owner_client(client, mentor):
-    client.force_login(mentor.user)
-    return client
-
-
-@pytest.fixture
-def enqueued(monkeypatch) -> list:
-    calls: list = []
-    monkeypatch.setattr(tasks.sync_calendar, "delay", calls.append)
-    return calls
 
 
 # --- The page -------------------------------------------------------------------------------
@@ -304,11 +283,8 @@ def test_screenshot_of_the_calendar_settings_page(page, live_server, screenshot)
     )
     CalendarConnectionFactory(
         mentor=mentor,
-        provider=CalendarConnection.Provider.GOOGLE,
+        google=True,
         account="maya@gmail.example",
-        caldav_url="",
-        caldav_username="",
-        caldav_password="",
         access_token="ya29.screenshot-token",
         refresh_token="1//screenshot-refresh",
         status=Status.NEEDS_REAUTH,

@@ -9,22 +9,22 @@ Monday 30 November 2026, 09:00-09:30 New York (14:00 UTC, 19:30 in Kolkata).
 """
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from conftest import login_required_url, messages_of
 from mentorship.models import MentorProfile
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from scheduling.booking import book_session, cancel_session
 from scheduling.models import Session
 from scheduling.tests.factories import (
+    MEETING_URL,
     AvailabilityFactory,
     SessionFactory,
     SessionTypeFactory,
-    new_york_mentor,
 )
 
 # Thursday 26 November 2026, 12:00 UTC: 07:00 in New York, 17:30 in Kolkata.
@@ -35,7 +35,6 @@ MONDAY_9_ISO = "2026-11-30T14:00:00Z"
 # Tuesday 1 December 2026, 10:00 New York, 20:30 Kolkata: free, bookable.
 TUESDAY_10 = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 TUESDAY_10_ISO = "2026-12-01T15:00:00Z"
-MEETING_URL = "https://meet.example.com/session-abc123"
 
 pytestmark = pytest.mark.django_db
 
@@ -45,21 +44,6 @@ def clock(time_machine):
     """Freezes the clock at NOW; ``clock.move_to(moment)`` moves it (still frozen)."""
     time_machine.move_to(NOW, tick=False)
     return time_machine
-
-
-@pytest.fixture
-def mentor():
-    return new_york_mentor(starting=date(2026, 11, 23))
-
-
-@pytest.fixture
-def intro(mentor):
-    return mentor.session_types.get(slug="intro-call")
-
-
-@pytest.fixture
-def mentee_user():
-    return UserFactory(name="Kiran Mentee", timezone="Asia/Kolkata")
 
 
 @pytest.fixture
@@ -89,16 +73,6 @@ def reschedule_url(session) -> str:
 
 def no_show_url(session) -> str:
     return url("session_no_show", session)
-
-
-def login_required_url(path: str) -> str:
-    """Where ``login_required`` sends anonymous visitors (slashes kept)."""
-    return f"{reverse('account_login')}?next={path}"
-
-
-def messages_of(response) -> list[str]:
-    """The messages pending after ``response`` (not yet shown on a page)."""
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def sent_back(response, session, message: str) -> None:

@@ -7,25 +7,25 @@ Kolkata) and no minimum notice.
 """
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from conftest import login_required_url
 from mentorship.models import MenteeProfile
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from scheduling.booking import book_session
-from scheduling.models import Session, SessionType
-from scheduling.tests.factories import SessionFactory, new_york_mentor
+from scheduling.models import Session
+from scheduling.tests.factories import MEETING_URL, SessionFactory
 
 # Thursday 26 November 2026, 12:00 UTC: 07:00 in New York, 17:30 in Kolkata.
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 # Monday 30 November 2026, 09:00 in New York: 19:30 in Kolkata.
 MONDAY_9 = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 MONDAY_9_ISO = "2026-11-30T14:00:00Z"
-MEETING_URL = "https://meet.example.com/session-abc123"
 
 pytestmark = pytest.mark.django_db
 
@@ -34,21 +34,6 @@ pytestmark = pytest.mark.django_db
 def frozen_now(time_machine):
     time_machine.move_to(NOW, tick=False)
     return NOW
-
-
-@pytest.fixture
-def mentor():
-    return new_york_mentor(starting=date(2026, 11, 23))
-
-
-@pytest.fixture
-def intro(mentor) -> SessionType:
-    return mentor.session_types.get(slug="intro-call")
-
-
-@pytest.fixture
-def mentee_user():
-    return UserFactory(name="Kiran Mentee", timezone="Asia/Kolkata")
 
 
 def book_url(mentor) -> str:
@@ -66,11 +51,6 @@ def detail_url(session) -> str:
 def login_url(next_url: str) -> str:
     """Where the booking view sends anonymous visitors (``next`` fully quoted)."""
     return f"{reverse('account_login')}?{urlencode({'next': next_url})}"
-
-
-def login_required_url(path: str) -> str:
-    """Where ``login_required`` sends anonymous visitors (slashes kept)."""
-    return f"{reverse('account_login')}?next={path}"
 
 
 def section(body: str, name: str) -> str:

@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime
 import pytest
 
 from scheduling.models import SessionType
-from scheduling.tests.factories import new_york_mentor
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -14,11 +13,6 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 def frozen_now(time_machine):
     time_machine.move_to(NOW, tick=False)
     return NOW
-
-
-@pytest.fixture
-def mentor(db, frozen_now):
-    return new_york_mentor(starting=date(2026, 11, 23))
 
 
 def url(mentor, **params):
