@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from celery._state import _set_task_join_will_block, task_join_will_block
 from celery.contrib.testing.worker import start_worker
 from django.db import connections
 from django.urls import reverse
@@ -190,16 +191,24 @@ def silent_broker() -> Iterator[str]:
 @contextmanager
 def celery_worker() -> Iterator[None]:
     """A worker consuming from the configured broker, in a thread of this
-    process (so it uses the test database), stopped even when the test fails."""
-    with start_worker(
-        app,
-        pool="solo",
-        concurrency=1,
-        perform_ping_check=False,
-        loglevel="WARNING",
-        shutdown_timeout=15,
-    ):
-        yield
+    process (so it uses the test database), stopped even when the test fails.
+
+    A worker marks its process as one where waiting for a task's result would
+    block (``result.get()`` then refuses); that is undone afterwards, or a
+    later test in this process calling ``.get()`` on an eager result fails."""
+    blocking_before = task_join_will_block()
+    try:
+        with start_worker(
+            app,
+            pool="solo",
+            concurrency=1,
+            perform_ping_check=False,
+            loglevel="WARNING",
+            shutdown_timeout=15,
+        ):
+            yield
+    finally:
+        _set_task_join_will_block(blocking_before)
 
 
 def queued_messages() -> int:
