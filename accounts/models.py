@@ -110,7 +110,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name
 
     def get_short_name(self) -> str:
-        return self.name.split(" ")[0] if self.name else self.email.split("@")[0]
+        return self.name.split(" ")[0] if self.name else self.public_name
+
+    @property
+    def public_name(self) -> str:
+        """How the other side of a session sees this person: the name, never
+        the email address (an account without a name is a plain label)."""
+        return self.name or "Mentorship member"
 
     @property
     def initials(self) -> str:
@@ -120,5 +126,5 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 def display_name(user: User) -> str:
-    """How allauth names a user in messages ("Signed in as …"): no email shown."""
+    """How allauth names a user to themselves ("Signed in as …")."""
     return user.name or user.email

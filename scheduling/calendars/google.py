@@ -472,7 +472,7 @@ class GoogleCalendarClient:
         body = {
             "id": event_id,
             "status": "confirmed",  # also restores an event deleted before
-            "summary": f"{session.title} with {mentee.name or mentee.email}",
+            "summary": f"{session.title} with {mentee.public_name}",
             "description": "\n\n".join(parts),
             "start": {"dateTime": _utc(session.start), "timeZone": "UTC"},
             "end": {"dateTime": _utc(session.end), "timeZone": "UTC"},

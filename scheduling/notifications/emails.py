@@ -90,7 +90,7 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
             "synced_calendar": ", ".join(synced_calendars),
         }
         subject = SUBJECTS[notification.kind].format(
-            title=session.title, other=other.name or other.email, when=when
+            title=session.title, other=other.public_name, when=when
         )
         text = render_to_string(f"email/session/{notification.kind}.txt", context)
         html = render_to_string(f"email/session/{notification.kind}.html", context)
@@ -108,14 +108,16 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
     )
     message.attach_alternative(html, "text/html")
     if method and not synced_calendars:
-        message.attach(invite_part(session, method))
+        message.attach(invite_part(session, method, recipient=recipient))
     return message
 
 
-def invite_part(session, method: str) -> MIMEText:
-    """The session's invite as a ``text/calendar`` attachment that calendar
-    apps act on (``method`` in the content type, as RFC 6047 asks)."""
-    part = MIMEText(session_calendar(session, method=method).decode(), "calendar", "utf-8")
+def invite_part(session, method: str, *, recipient) -> MIMEText:
+    """The session's invite for ``recipient`` as a ``text/calendar``
+    attachment that calendar apps act on (``method`` in the content type, as
+    RFC 6047 asks); ``recipient`` is its one attendee."""
+    calendar = session_calendar(session, method=method, recipient=recipient)
+    part = MIMEText(calendar.decode(), "calendar", "utf-8")
     part.set_param("method", method)
     part.add_header("Content-Disposition", "attachment", filename="invite.ics")
     return part

@@ -9,10 +9,18 @@ calendar moves or removes the event it already has instead of adding a second
 one or ignoring an update that is not newer. DTSTAMP is
 ``Session.ical_revised_at``, when that change was made: an invite, a download
 and the feed say the same of one revision however late they are built.
+
+No one's email address reaches the other side. The ORGANIZER is the
+platform's own address (the one emails come from, ``DEFAULT_FROM_EMAIL``)
+with the mentor's name as CN, and the one ATTENDEE is the reader the file is
+for (``recipient``): an invite lists only its recipient, a download and a
+feed only their reader. A calendar object stored in the mentor's calendar
+has neither (``caldav.py`` removes them), so the server sends no invitations.
 """
 
 from collections.abc import Iterable
 from datetime import UTC, timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from icalendar import Calendar, Event, vCalAddress, vDuration
@@ -27,7 +35,11 @@ FEED_REFRESH_INTERVAL = timedelta(hours=1)
 
 
 def session_calendar(
-    session: Session, *, method: str | None = "PUBLISH", include_meeting_link: bool = True
+    session: Session,
+    *,
+    method: str | None = "PUBLISH",
+    include_meeting_link: bool = True,
+    recipient=None,
 ) -> bytes:
     """The session as one VCALENDAR holding one VEVENT, as bytes (UTF-8, CRLF).
 
@@ -36,7 +48,8 @@ def session_calendar(
     stored in a calendar (a CalDAV resource), which must not carry a METHOD
     (RFC 4791 §4.1). Pass ``include_meeting_link=False``
     when the reader is not a participant (staff): the link is for the two of
-    them only; a cancelled event never carries it. Reads ``session.mentor.user``
+    them only; a cancelled event never carries it. ``recipient`` (a
+    participant) is the one ATTENDEE; None lists none. Reads ``session.mentor.user``
     and ``session.mentee.user``, so fetch the session with those related rows.
     Writes nothing.
     """
@@ -46,18 +59,24 @@ def session_calendar(
     if method is not None:
         calendar.add("method", method)
     calendar.add_component(
-        _event(session, cancelled=method == "CANCEL", include_meeting_link=include_meeting_link)
+        _event(
+            session,
+            cancelled=method == "CANCEL",
+            include_meeting_link=include_meeting_link,
+            recipient=recipient,
+        )
     )
     return calendar.to_ical()
 
 
-def sessions_calendar(sessions: Iterable[Session], *, name: str) -> bytes:
+def sessions_calendar(sessions: Iterable[Session], *, name: str, reader) -> bytes:
     """A subscribed calendar (a feed) named ``name``, one VEVENT per session,
     as bytes (UTF-8, CRLF).
 
     Every event is built as in ``session_calendar`` (same UID and SEQUENCE,
     so a client that also imported an invite sees one event), with the
     meeting link: call this only for sessions the reader takes part in. No
+    ``reader`` is each event's one ATTENDEE. No
     METHOD: RFC 5546 methods belong to messages (invites), and clients treat a
     subscribed calendar that carries one as an import. Reads
     ``session.mentor.user`` and ``session.mentee.user`` of each session, so
@@ -71,7 +90,9 @@ def sessions_calendar(sessions: Iterable[Session], *, name: str) -> bytes:
     calendar.add("refresh-interval", FEED_REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(FEED_REFRESH_INTERVAL))
     for session in sessions:
-        calendar.add_component(_event(session, cancelled=False, include_meeting_link=True))
+        calendar.add_component(
+            _event(session, cancelled=False, include_meeting_link=True, recipient=reader)
+        )
     return calendar.to_ical()
 
 
@@ -82,7 +103,12 @@ def _calendar() -> Calendar:
     return calendar
 
 
-def _event(session: Session, *, cancelled: bool, include_meeting_link: bool) -> Event:
+def organizer_email() -> str:
+    """The platform's own address, which invites name as their organizer."""
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "noreply@localhost"
+
+
+def _event(session: Session, *, cancelled: bool, include_meeting_link: bool, recipient) -> Event:
     """One session as a VEVENT. ``cancelled`` forces a cancelled event (a
     CANCEL message); a cancelled session is one whatever it says."""
     mentor = session.mentor.user
@@ -100,32 +126,30 @@ def _event(session: Session, *, cancelled: bool, include_meeting_link: bool) -> 
     # shows the event in its own zone.
     event.add("dtstart", session.start.astimezone(UTC))
     event.add("dtend", session.end.astimezone(UTC))
-    event.add("summary", f"{session.title}: {_name(mentor)} & {_name(mentee)}")
+    event.add("summary", f"{session.title}: {mentor.public_name} & {mentee.public_name}")
     description = _description(topic=session.topic, meeting_url=meeting_url)
     if description:
         event.add("description", description)
     if meeting_url:
         event.add("url", meeting_url)
         event.add("location", meeting_url)
-    event.add("organizer", _address(mentor))
-    # The mentee booked this time themselves, so they have already accepted it.
-    event.add(
-        "attendee",
-        _address(mentee, ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED"),
-    )
+    # The platform organizes; the mentor's name, never their address.
+    organizer = vCalAddress(f"mailto:{organizer_email()}")
+    organizer.params["CN"] = mentor.public_name
+    event.add("organizer", organizer)
+    if recipient is not None:
+        # Both sides chose this time (the mentee booked it in the mentor's
+        # open hours), so the one attendee has accepted it.
+        event.add("attendee", _address(recipient, ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED"))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return event
-
-
-def _name(user) -> str:
-    return user.name or user.email
 
 
 def _address(user, **parameters: str) -> vCalAddress:
     """A ``mailto:`` address with the person's name as CN (quoted and, where it
     holds a double quote, RFC 6868-encoded by icalendar)."""
     address = vCalAddress(f"mailto:{user.email}")
-    address.params["CN"] = _name(user)
+    address.params["CN"] = user.public_name
     for key, value in parameters.items():
         address.params[key] = value
     return address

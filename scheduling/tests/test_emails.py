@@ -22,6 +22,7 @@ from scheduling.booking import book_session, cancel_session, reschedule_session
 from scheduling.models import Notification, Session
 from scheduling.notifications import outbox
 from scheduling.notifications.emails import build_message
+from scheduling.notifications.ics import organizer_email
 from scheduling.tests.factories import UID_DOMAIN, SessionFactory, new_york_mentor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uid_domain")]
@@ -498,9 +499,14 @@ def test_only_booking_moving_and_cancelling_carry_an_invite(kind, role, mentor, 
     assert event.decoded("DTSTART") == session.start
     assert event.decoded("DTEND") == session.end
     assert event["STATUS"] == ("CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    # The same event for both people: the mentor organises, the mentee attends.
-    assert str(event["ORGANIZER"]) == "mailto:maya@example.com"
-    assert str(event["ATTENDEE"]) == "mailto:kiran@example.com"
+    # The platform organises under the mentor's name; each recipient's invite
+    # lists only that recipient, and the other side's address is nowhere in it.
+    recipient = recipient_of(session, role)
+    other = session.mentee.user if recipient == session.mentor.user else session.mentor.user
+    assert str(event["ORGANIZER"]) == f"mailto:{organizer_email()}"
+    assert event["ORGANIZER"].params["CN"] == "Maya Mentor"
+    assert str(event["ATTENDEE"]) == f"mailto:{recipient.email}"
+    assert other.email not in part.get_payload(decode=True).decode()
 
 
 SYNCED_SENTENCES = {

@@ -43,6 +43,7 @@ from scheduling import tasks
 from scheduling.booking import book_session
 from scheduling.models import Notification, Session
 from scheduling.notifications import outbox
+from scheduling.notifications.ics import organizer_email
 from scheduling.tests.factories import NEW_YORK, NOW, TUESDAY_9, book
 
 Kind = Notification.Kind
@@ -320,8 +321,11 @@ def test_both_participants_receive_the_confirmation_with_its_invite_over_smtp(
         assert start.utcoffset() == timedelta(0)
         assert "DTSTART:20260602T130000Z" in invite.get_content().replace("\r\n", "\n")
         assert event.decoded("SEQUENCE") == session.ical_sequence == 0
-        assert str(event["ORGANIZER"]) == f"mailto:{mentor.user.email}"
-        assert str(event["ATTENDEE"]) == f"mailto:{mentee_user.email}"
+        # The platform organizes; the recipient is the one attendee.
+        assert str(event["ORGANIZER"]) == f"mailto:{organizer_email()}"
+        assert event["ORGANIZER"].params["CN"] == mentor.user.name
+        assert str(event["ATTENDEE"]) == f"mailto:{recipient.email}"
+        assert other.email not in invite.get_content()
 
 
 # --- 2. SMTP down, then back ---------------------------------------------------------------

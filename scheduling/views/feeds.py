@@ -40,6 +40,7 @@ def feed(request, token):
     content = sessions_calendar(
         feed_sessions(user=calendar_feed.user, now=now),
         name=FEED_NAME,
+        reader=calendar_feed.user,
     )
     if request.method == "GET":
         record_fetch(feed=calendar_feed, now=now)

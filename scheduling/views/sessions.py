@@ -290,7 +290,11 @@ def session_invite(request, session_id):
     is_participant = request.user.pk in (session.mentor.user_id, session.mentee.user_id)
     local_date = session.start.astimezone(ZoneInfo(request.user.timezone)).date()
     return HttpResponse(
-        session_calendar(session, include_meeting_link=is_participant),
+        session_calendar(
+            session,
+            include_meeting_link=is_participant,
+            recipient=request.user if is_participant else None,
+        ),
         content_type="text/calendar; charset=utf-8",
         headers={
             "Content-Disposition": (
