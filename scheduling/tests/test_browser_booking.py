@@ -98,11 +98,22 @@ def test_mentee_books_reschedules_and_cancels_and_the_mentor_sees_each_change(
         )
         expect(mentor_upcoming).to_contain_text("Tue 1 Dec 2026, 10:00–10:30 EST")
         mentor_cancelled = mentor_page.locator(
-            "section", has=mentor_page.get_by_role("heading", name="Cancelled")
+            "section", has=mentor_page.get_by_role("heading", name="Cancelled and moved")
         )
+        # The old time reads "Moved", linked to the new one, not "Cancelled".
         expect(mentor_cancelled).to_contain_text("Mon 30 Nov 2026, 09:00–09:30 EST")
+        expect(mentor_cancelled.locator("[data-status=moved]")).to_have_text("Moved")
+        expect(
+            mentor_cancelled.get_by_role("link", name="Moved to Tue 1 Dec, 10:00")
+        ).to_be_visible()
 
-        # 3. The mentee cancels the moved session.
+        # 3. The mentee cancels the moved session, on its own confirmation step.
+        page.get_by_role("link", name="Cancel session…").click()
+        expect(page.get_by_role("heading", name="Cancel this session?")).to_be_visible()
+        shoot(page, "session-cancel-step")
+        page.set_viewport_size({"width": 390, "height": 844})
+        shoot(page, "session-cancel-step-390")
+        page.set_viewport_size({"width": 1280, "height": 900})
         page.locator("#cancel-reason").fill("Travelling that week")
         page.get_by_role("button", name="Cancel session").click()
         expect(page.get_by_text("The session was cancelled.")).to_be_visible()

@@ -99,13 +99,30 @@ def test_cancel_url_participants_only(client, booked):
     assert client.post(url).status_code == 404  # staff read sessions; they cancel in the admin
     booked.refresh_from_db()
     assert booked.status == Session.Status.UPCOMING
+    assert client.get(url).status_code == 404  # the confirmation step too
     client.force_login(booked.mentee.user)
-    assert client.get(url).status_code == 405
+    # GET is the confirmation step: it asks, and changes nothing.
+    step = client.get(url)
+    assert step.status_code == 200
+    assert "Cancel this session?" in step.text
+    assert f'action="{url}"' in step.text and 'name="reason"' in step.text
+    booked.refresh_from_db()
+    assert booked.status == Session.Status.UPCOMING
     response = client.post(url, {"reason": "Ill"}, follow=True)
     assert "The session was cancelled." in response.text
     booked.refresh_from_db()
     assert booked.status == Session.Status.CANCELLED
     assert booked.cancellation_reason == "Ill"
+
+
+def test_the_confirmation_step_is_refused_once_cancelling_is(client, booked, time_machine):
+    """Past the cutoff the step sends the mentee back with the reason."""
+    time_machine.move_to(booked.start - timedelta(hours=1), tick=False)
+    client.force_login(booked.mentee.user)
+    response = client.get(f"/sessions/{booked.pk}/cancel/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/sessions/{booked.pk}/"
+    assert "Sessions can be cancelled up to" in response.text
+    assert "Cancel this session?" not in response.text
 
 
 def test_cancel_form_shown_only_while_allowed(client, booked):

@@ -172,7 +172,7 @@ def session_url(name: str, session: Session) -> str:
 
 # How the session page offers each action: the URL of its form or link.
 OFFERS = {
-    "cancel": lambda session: f'action="{session_url("scheduling:session_cancel", session)}"',
+    "cancel": lambda session: f'href="{session_url("scheduling:session_cancel", session)}"',
     "reschedule": lambda session: f'href="{session_url("scheduling:session_reschedule", session)}"',
     "no-show": lambda session: f'action="{session_url("scheduling:session_no_show", session)}"',
     # The prompt; "Edit your review" links to the same page, and is not an offer to review.

@@ -277,7 +277,7 @@ def test_the_list_puts_each_session_in_its_section(client, mentee_user):
         assert title not in upcoming
     assert "Cancelled as mentor" not in past
     assert "Someone else" not in body
-    assert "Nothing cancelled." not in body
+    assert "Nothing cancelled or moved." not in body
 
 
 def test_the_list_has_an_empty_state(client, mentee_user):
@@ -286,7 +286,7 @@ def test_the_list_has_an_empty_state(client, mentee_user):
     body = client.get(reverse("scheduling:session_list")).content.decode()
     assert "No upcoming sessions. Find a mentor and book a time." in body
     assert "No past sessions yet." in body
-    assert "Nothing cancelled." in body
+    assert "Nothing cancelled or moved." in body
 
 
 def test_the_list_needs_a_sign_in(client):

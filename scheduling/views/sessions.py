@@ -21,7 +21,13 @@ from django.views.decorators.vary import vary_on_headers
 from mentorship.models import MentorProfile
 from reviews.services import REVIEW_EDIT_WINDOW, edit_refusal, review_refusal
 
-from ..booking import BookingRefused, SlotTaken, cancel_session, reschedule_session
+from ..booking import (
+    REASON_MAX_LENGTH,
+    BookingRefused,
+    SlotTaken,
+    cancel_session,
+    reschedule_session,
+)
 from ..lifecycle import mark_no_show
 from ..models import Session, SessionType
 from ..notifications.ics import session_calendar
@@ -45,9 +51,9 @@ def session_list(request):
     now = timezone.now()
     mine = _with_status(
         Session.objects.for_participant(user)
-        # The review rides along in the same query: the rows' review prompts
-        # cost nothing per row.
-        .select_related("mentor__user", "mentee__user", "review")
+        # The review and the session a move made ride along in the same
+        # query: the rows' review prompts and "Moved to" cost nothing per row.
+        .select_related("mentor__user", "mentee__user", "review", "rescheduled_to")
         .order_by("start"),
         now,
     )
@@ -151,10 +157,34 @@ def session_detail(request, session_id):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def session_cancel(request, session_id):
-    """Cancel (POST ``reason``): participants only, else 404."""
-    session = get_object_or_404(Session.objects.for_participant(request.user), pk=session_id)
+    """GET: the confirmation step (the session, an optional reason for the
+    other side, "Cancel session" or "Keep it"). POST ``reason``: cancel.
+    Participants only, else 404; when the rules refuse, back to the session
+    page with the reason."""
+    session = get_object_or_404(
+        Session.objects.for_participant(request.user).select_related(
+            "mentor__user", "mentee__user"
+        ),
+        pk=session_id,
+    )
+    if request.method != "POST":
+        refusal = cancel_refusal(session, request.user, timezone.now())
+        if refusal:
+            messages.error(request, refusal)
+            return redirect("scheduling:session_detail", session_id=session.pk)
+        is_mentor = session.mentor.user_id == request.user.pk
+        return render(
+            request,
+            "scheduling/session_cancel.html",
+            {
+                "session": session,
+                "is_mentor": is_mentor,
+                "other": session.mentee.user if is_mentor else session.mentor.user,
+                "reason_max_length": REASON_MAX_LENGTH,
+            },
+        )
     try:
         cancel_session(session=session, by=request.user, reason=request.POST.get("reason", ""))
     except BookingRefused as refusal:
