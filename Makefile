@@ -37,7 +37,7 @@ seed: migrate
 
 ## run: fresh clone → .venv, install, migrate, demo data, serve on http://127.0.0.1:8000
 run: seed
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## test: fresh clone → install, run the whole suite (SQLite unless DATABASE_URL is set)
 test: install-dev

@@ -267,6 +267,10 @@ EMAIL_CONFIG = env.email_url(
     "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
 )
 EMAIL_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+if DEBUG and "EMAIL_URL" not in env:
+    # The console, readable: links (the address confirmation's above all) on
+    # one line each, not the raw MIME (core/mail.py).
+    EMAIL_BACKEND = "core.mail.ReadableConsoleBackend"
 EMAIL_HOST = EMAIL_CONFIG.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = EMAIL_CONFIG.get("EMAIL_PORT", 25)
 EMAIL_HOST_USER = EMAIL_CONFIG.get("EMAIL_HOST_USER", "")

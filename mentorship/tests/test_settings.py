@@ -51,7 +51,10 @@ def test_local_defaults_just_work(run_django):
     assert "journal_mode=WAL" in values["options"]["init_command"]
     assert values["eager"] is True
     assert values["cache"].endswith("LocMemCache")
-    assert values["email"] == "django.core.mail.backends.console.EmailBackend"
+    # The console, readable (core/mail.py); EMAIL_URL=consolemail:// is Django's own.
+    assert values["email"] == "core.mail.ReadableConsoleBackend"
+    explicit = settings_of(run_django, {"DJANGO_DEBUG": "1", "EMAIL_URL": "consolemail://"})
+    assert explicit["email"] == "django.core.mail.backends.console.EmailBackend"
 
 
 def test_services_from_environment(run_django):
