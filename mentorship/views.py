@@ -60,10 +60,10 @@ def mentor_detail(request, slug):
     mentor = selectors.mentor_for_page(
         slug=slug, viewer=request.user, version=cache_versions.profiles
     )
-    session_type, next_times = (
+    session_types, next_times = (
         next_available_times(mentor, cache_versions=cache_versions)
         if mentor.is_accepting_bookings
-        else (None, [])
+        else ([], [])
     )
     # Tags, links and reviews are read inside their cached fragments, only
     # when those are missing.
@@ -74,7 +74,8 @@ def mentor_detail(request, slug):
             "mentor": mentor,
             "is_owner": mentor.user_id == request.user.pk,
             "profiles_version": cache_versions.profiles,
-            "session_type": session_type,
+            "session_types": session_types,
+            "session_type": session_types[0] if session_types else None,
             "next_times": next_times,
             **mentor_reviews_context(mentor=mentor, page=1, on_reviews_page=False),
         },

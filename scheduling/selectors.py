@@ -16,9 +16,9 @@ NEXT_TIMES_SECONDS = 60
 
 def next_available_times(
     mentor, *, limit: int = 6, cache_versions: Versions | None = None
-) -> tuple[SessionType | None, list[Slot]]:
-    """The first bookable times of the mentor's first active session type in
-    the next 14 days, for the mentor page.
+) -> tuple[list[SessionType], list[Slot]]:
+    """The mentor's active session types and the first bookable times of the
+    first of them in the next 14 days, for the mentor page.
 
     Cached for a minute under the profiles and times versions (pass
     ``cache_versions`` when the caller has read them already): slots move with
@@ -30,11 +30,11 @@ def next_available_times(
     cached = cache.get(key)
     if cached is not None:
         return cached
-    session_type = mentor.session_types.active().first()
+    session_types = list(mentor.session_types.active())
     slots = []
-    if session_type is not None:
+    if session_types:
         slots = available_slots(
-            mentor, session_type, now, now + timedelta(days=NEXT_TIMES_DAYS), now=now
+            mentor, session_types[0], now, now + timedelta(days=NEXT_TIMES_DAYS), now=now
         )[:limit]
-    cache.set(key, (session_type, slots), NEXT_TIMES_SECONDS)
-    return session_type, slots
+    cache.set(key, (session_types, slots), NEXT_TIMES_SECONDS)
+    return session_types, slots

@@ -42,3 +42,17 @@ def utc_range(zone_name: str, first: date, last: date) -> tuple[datetime, dateti
 def utc_iso(moment: datetime) -> str:
     """``moment`` as an ISO 8601 UTC timestamp: ``2026-03-31T08:00:00Z``."""
     return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_offset_label(zone: ZoneInfo, day: date) -> str:
+    """``zone``'s offset at noon on ``day``: “UTC-05:00”, “UTC+05:30”."""
+    offset = datetime.combine(day, time(12), tzinfo=zone).strftime("%z")  # "+0530"
+    return f"UTC{offset[:3]}:{offset[3:]}"
+
+
+def zone_label(zone_name: str, moment: datetime) -> str:
+    """A zone as people read it, with its offset at ``moment``:
+    “New York (UTC-05:00)” for America/New_York."""
+    zone = ZoneInfo(zone_name)
+    place = zone_name.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{place} ({utc_offset_label(zone, moment.astimezone(zone).date())})"

@@ -5,6 +5,7 @@ from django import template
 from django.utils import timezone
 
 from scheduling.timefmt import local_time, session_day_and_times
+from scheduling.timefmt import zone_label as readable_zone
 
 register = template.Library()
 
@@ -18,6 +19,12 @@ def zoned(moment, pattern: str = "j F Y, H:i") -> str:
     if not pattern:
         return timezone.localtime(moment).tzname()
     return local_time(moment, pattern)
+
+
+@register.filter
+def zone_label(zone_name: str) -> str:
+    """``"America/New_York"|zone_label`` → “New York (UTC-05:00)”, the offset now."""
+    return readable_zone(zone_name, timezone.now()) if zone_name else ""
 
 
 @register.simple_tag

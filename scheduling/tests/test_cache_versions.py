@@ -50,8 +50,8 @@ THURSDAY_9_ISO = "2026-11-26T14:00:00Z"
 THURSDAY_10 = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 THURSDAY_10_ISO = "2026-11-26T15:00:00Z"
 # 09:00 and 10:00 in New York as the mentor page lists them.
-NEXT_9 = "<li>Thu 26 Nov, 09:00</li>"
-NEXT_10 = "<li>Thu 26 Nov, 10:00</li>"
+NEXT_9 = ">Thu 26 Nov, 09:00</a></li>"
+NEXT_10 = ">Thu 26 Nov, 10:00</a></li>"
 
 # What the next times read: the session type, then the slot engine's three.
 NEXT_TIMES_TABLES = {

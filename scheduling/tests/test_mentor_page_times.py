@@ -1,5 +1,7 @@
-"""The mentor page lists the next bookable times in the viewer's zone."""
+"""The mentor page lists the next bookable times in the viewer's zone, each a
+link to the picker with that time chosen, and the session types offered."""
 
+import re
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -34,8 +36,8 @@ def test_next_times_in_the_visitors_zone(client, mentor):
     text = client.get(f"/mentors/{mentor.slug}/").text
     assert "Next times for a 30-minute intro call, in your zone (Asia/Kolkata)" in text
     # 09:00 New York on Thursday 26 November is 19:30 in Kolkata.
-    assert "<li>Thu 26 Nov, 19:30</li>" in text
-    assert text.count("<li>Thu 26 Nov,") == 6
+    assert ">Thu 26 Nov, 19:30</a></li>" in text
+    assert text.count('">Thu 26 Nov,') == 6
 
 
 def test_no_times_says_so(client, mentor):
@@ -59,7 +61,7 @@ def test_an_availability_change_shows_at_once(client, mentor, django_capture_on_
     from scheduling.availability import add_time_off
 
     client.cookies["tz"] = "America/New_York"
-    assert "<li>Thu 26 Nov, 09:00</li>" in client.get(f"/mentors/{mentor.slug}/").text
+    assert ">Thu 26 Nov, 09:00</a></li>" in client.get(f"/mentors/{mentor.slug}/").text
     with django_capture_on_commit_callbacks(execute=True):
         add_time_off(
             mentor=mentor,
@@ -68,4 +70,26 @@ def test_an_availability_change_shows_at_once(client, mentor, django_capture_on_
         )
     text = client.get(f"/mentors/{mentor.slug}/").text
     assert "Thu 26 Nov" not in text
-    assert "<li>Fri 27 Nov, 09:00</li>" in text
+    assert ">Fri 27 Nov, 09:00</a></li>" in text
+
+
+def test_each_next_time_opens_the_picker_with_it_chosen(client, mentor):
+    client.cookies["tz"] = "Asia/Kolkata"
+    text = client.get(f"/mentors/{mentor.slug}/").text
+    links = re.findall(r'<li><a href="([^"]+)">Thu 26 Nov, 19:30</a></li>', text)
+    assert len(links) == 1
+    picker = client.get(links[0].replace("&amp;", "&")).text
+    # The picker opens with that time chosen, ready for the topic.
+    assert 'id="picker-chosen"' in picker
+    assert "Thursday 26 November 2026, 19:30–20:00 IST" in picker
+
+
+def test_the_page_lists_the_session_types_and_a_readable_zone(client, mentor):
+    text = client.get(f"/mentors/{mentor.slug}/").text
+    assert "Based in New York (UTC-05:00)" in text
+    assert "America/New_York time zone" not in text
+    section = text[text.index('id="session-types-title"') :]
+    intro = f'<a href="/mentors/{mentor.slug}/book/?type=intro-call">Intro call</a>'
+    assert intro in section
+    assert "· 30 minutes" in section
+    assert "· 60 minutes" in section

@@ -1,7 +1,7 @@
 """The slot picker and booking: ``/mentors/<slug>/book/`` (everyone)."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from ..booking import BookingRefused, SlotTaken, book_session
 from ..forms import PickerQuery
 from ..models import SessionType
 from ..slots import Slot, available_slots
-from ..timefmt import utc_iso, utc_range
+from ..timefmt import utc_iso, utc_offset_label, utc_range
 from .slots import MAX_RANGE_DAYS
 
 PICKER_CACHE_SECONDS = 60
@@ -81,11 +81,6 @@ def next_available_slot(
     return None
 
 
-def _utc_offset_label(zone, day: date) -> str:
-    offset = datetime.combine(day, time(12), tzinfo=zone).strftime("%z")  # "+0530"
-    return f"UTC{offset[:3]}:{offset[3:]}"
-
-
 def _listed_mentor_with_types(
     slug: str, profiles_version: int
 ) -> tuple[MentorProfile, list[SessionType]]:
@@ -135,7 +130,7 @@ def _picker_context(
         "query": query,
         "mode": mode,
         "book_url": book_url,
-        "zone_offset": _utc_offset_label(query.zone, query.week),
+        "zone_offset": utc_offset_label(query.zone, query.week),
         "previous_url": link(week=query.previous_week.isoformat()) if query.previous_week else None,
         "next_url": link(week=query.next_week.isoformat()) if query.next_week else None,
         "days": [],
