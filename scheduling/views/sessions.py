@@ -8,12 +8,16 @@ Times are shown in the viewer's zone and statuses are read from the clock
 
 from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -28,6 +32,7 @@ from ..booking import (
     cancel_session,
     reschedule_session,
 )
+from ..calendar_links import session_google_calendar_url
 from ..lifecycle import mark_no_show
 from ..models import Session, SessionType
 from ..notifications.ics import session_calendar
@@ -35,6 +40,9 @@ from ..rules import cancel_refusal, no_show_refusal, reschedule_refusal
 from .booking import PickerMode, parse_start, render_picker
 
 DASHBOARD_DAYS = 7
+# The meeting link works at any time; the page offers "Join" from shortly
+# before the start, when joining is what the participant came to do.
+JOIN_OPENS_BEFORE = timedelta(minutes=10)
 
 
 def _with_status(sessions, now):
@@ -129,20 +137,69 @@ def _actions(session: Session, user, now) -> dict:
     }
 
 
+def _participant_links(session: Session, user, now, *, is_mentor: bool) -> dict:
+    """What the session page offers a participant of a session that is on
+    (not cancelled): "Join" (enabled from ``JOIN_OPENS_BEFORE`` the start
+    until the end, shown disabled with its opening time before that, gone
+    once the session is over or marked a no-show), the Google Calendar link
+    and, for the mentee, "Book again" when the mentor is listed (the picker
+    opens on the same session type while the mentor still offers it).
+
+    No query when ``session`` comes with its mentor, mentee and session type
+    and the ``mentor_listed`` annotation.
+    """
+    if session.status == Session.Status.CANCELLED:
+        return {}
+    links = {
+        "show_join": session.status_at(now) in (Session.Status.UPCOMING, Session.Status.ACTIVE),
+        "join_opens_at": session.start - JOIN_OPENS_BEFORE,
+        "google_calendar_url": session_google_calendar_url(
+            session,
+            viewer=user,
+            page_url=settings.SITE_URL
+            + reverse("scheduling:session_detail", kwargs={"session_id": session.pk}),
+        ),
+    }
+    links["can_join"] = links["show_join"] and links["join_opens_at"] <= now < session.end
+    if not is_mentor and session.mentor_listed:
+        book_url = reverse("scheduling:book", kwargs={"slug": session.mentor.slug})
+        session_type = session.session_type
+        if session_type is not None and session_type.is_active:
+            book_url += "?" + urlencode({"type": session_type.slug})
+        links["book_again_url"] = book_url
+    return links
+
+
 @login_required
 @require_safe
 def session_detail(request, session_id):
-    """A session's page: its mentor, its mentee and staff; 404 for anyone else."""
-    # With the review: the review card and the no-show rule read it.
+    """A session's page: its mentor, its mentee and staff; 404 for anyone else.
+
+    Participants of a session that is on get "Join", the calendar links and,
+    for the mentee, "Book again" (``_participant_links``). The mentor and
+    staff see what the mentee wrote about themselves (their biography and
+    goals), which the mentee shared to be mentored; the mentee's own page
+    does not repeat it to them. One query for the session and everything the
+    page shows of it, whoever views it.
+    """
+    # With the review: the review card and the no-show rule read it. Whether
+    # the mentor is listed rides along, by the directory's own rule.
     session = get_object_or_404(
-        Session.objects.visible_to(request.user).select_related(
-            "rescheduled_from", "rescheduled_to", "review__mentee"
+        Session.objects.visible_to(request.user)
+        .select_related("rescheduled_from", "rescheduled_to", "review__mentee")
+        .annotate(
+            mentor_listed=Exists(MentorProfile.objects.listed().filter(pk=OuterRef("mentor_id")))
         ),
         pk=session_id,
     )
     now = timezone.now()
     session.current_status = session.status_at(now)
     actions = _actions(session, request.user, now)
+    participant_links = (
+        _participant_links(session, request.user, now, is_mentor=actions["is_mentor"])
+        if actions["is_participant"]
+        else {}
+    )
     return render(
         request,
         "scheduling/session_detail.html",
@@ -150,7 +207,11 @@ def session_detail(request, session_id):
             "session": session,
             "other": session.mentee.user if actions["is_mentor"] else session.mentor.user,
             "has_ended": session.end <= now,
+            # Not to the mentee, about themselves (even one who is staff).
+            "show_mentee_card": actions["is_mentor"]
+            or (request.user.is_staff and not actions["is_participant"]),
             **actions,
+            **participant_links,
             **_review_card(session, request.user, now),
         },
     )
