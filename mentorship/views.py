@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -16,6 +17,7 @@ from django.views.static import serve
 from core.cache import profiles_version, versions
 from reviews.views import mentor_reviews_context
 from scheduling.selectors import next_available_times
+from scheduling.timefmt import wall_clock
 
 from . import selectors, services
 from .forms import MenteeProfileForm, MentorProfileForm, social_link_formset
@@ -73,6 +75,10 @@ def mentor_detail(request, slug):
         {
             "mentor": mentor,
             "is_owner": mentor.user_id == request.user.pk,
+            # Read from the clock on every request, outside the cached fragments.
+            "mentor_local_time": (
+                wall_clock(mentor.user.timezone, timezone.now()) if mentor.user.timezone else ""
+            ),
             "profiles_version": cache_versions.profiles,
             "session_types": session_types,
             "session_type": session_types[0] if session_types else None,

@@ -56,3 +56,8 @@ def zone_label(zone_name: str, moment: datetime) -> str:
     zone = ZoneInfo(zone_name)
     place = zone_name.rsplit("/", 1)[-1].replace("_", " ")
     return f"{place} ({utc_offset_label(zone, moment.astimezone(zone).date())})"
+
+
+def wall_clock(zone_name: str, moment: datetime) -> str:
+    """What a clock in ``zone_name`` reads at ``moment``: “14:05”."""
+    return moment.astimezone(ZoneInfo(zone_name)).strftime("%H:%M")
