@@ -499,3 +499,41 @@ def split_outcomes(outcomes, refusal: type[Exception]):
     unexpected = [error for error in refused if not isinstance(error, refusal)]
     assert not unexpected, describe_outcomes(outcomes)
     return done, refused
+
+
+# --- Accessibility (axe-core) ----------------------------------------------------------------
+
+AXE_SCRIPT = PROJECT_DIR / "mentorship" / "tests" / "vendor" / "axe.min.js"
+
+
+def axe_violations(page, *, context=None) -> list[str]:
+    """What axe-core (vendored, ``mentorship/tests/vendor/``) finds wrong on the
+    page as it is now, with every default rule (WCAG 2.0-2.2 A and AA and
+    best practices), one line per failing element:
+    ``"<rule id> (<impact>): <target selector> — <failure summary>"``.
+    A test asserts the list is empty, so a failure prints what to fix.
+
+    ``context`` narrows the check (an axe context: a selector, or
+    ``{"exclude": [...]}``); only for markup we do not serve. The page's
+    context must be made with ``bypass_csp=True``: our Content-Security-Policy
+    rightly refuses the injected script."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    results = page.evaluate(
+        """async (context) => {
+            const results = await axe.run(context ?? document, {resultTypes: ["violations"]});
+            return results.violations.flatMap((violation) =>
+                violation.nodes.map((node) => ({
+                    rule: violation.id,
+                    impact: node.impact ?? violation.impact,
+                    target: node.target.map((part) => [].concat(part).join(" >>> ")).join(", "),
+                    summary: node.failureSummary ?? violation.help,
+                })),
+            );
+        }""",
+        context,
+    )
+    return [
+        f"{row['rule']} ({row['impact']}): {row['target']} — {' '.join(row['summary'].split())}"
+        for row in results
+    ]
