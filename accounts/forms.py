@@ -4,6 +4,14 @@ from .models import User
 from .validators import canonical_timezone, timezone_names, validate_timezone
 
 
+def clean_person_name(value: str) -> str:
+    """A name as typed, with runs of spaces made one; refuses a blank one."""
+    name = " ".join(value.split())
+    if not name:
+        raise forms.ValidationError("Please tell us your name.")
+    return name
+
+
 class SignupForm(forms.Form):
     """The extra sign-up fields allauth adds to its own (email, passwords).
 
@@ -23,10 +31,7 @@ class SignupForm(forms.Form):
     field_order = ["name"]
 
     def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
-        if not name:
-            raise forms.ValidationError("Please tell us your name.")
-        return name
+        return clean_person_name(self.cleaned_data["name"])
 
     def clean_timezone(self) -> str:
         # The visitor cannot see or fix this field, so an unknown value falls
@@ -88,7 +93,4 @@ class AccountSettingsForm(forms.ModelForm):
         }
 
     def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
-        if not name:
-            raise forms.ValidationError("Please tell us your name.")
-        return name
+        return clean_person_name(self.cleaned_data["name"])

@@ -4,7 +4,7 @@ from collections import Counter
 from functools import partial
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from core.cache import profiles_changed
 from core.hooks import Hook
@@ -120,3 +120,76 @@ def rebuild_avatars(*, users) -> Counter:
     if outcome["rebuilt"] or outcome["cleared"]:
         profiles_changed()
     return outcome
+
+
+class AccountExists(Exception):
+    """The email address belongs to an account already: sign in instead."""
+
+
+def email_has_account(email: str) -> bool:
+    from allauth.account.models import EmailAddress
+
+    email = email.strip().lower()
+    return (
+        User.objects.filter(email__iexact=email).exists()
+        or EmailAddress.objects.filter(email__iexact=email).exists()
+    )
+
+
+def create_unconfirmed_account(*, name: str, email: str, password: str, timezone: str) -> User:
+    """An account for a visitor who books without one: active, its address
+    not yet confirmed (they cannot sign in with the password until it is,
+    ``ACCOUNT_EMAIL_VERIFICATION``). Raises ``AccountExists`` (in the caller's
+    transaction, which it leaves usable) when the address has an account;
+    never a second one: the unique email key settles a race."""
+    from allauth.account.models import EmailAddress
+
+    email = User.objects.normalize_email(email.strip()).lower()
+    if email_has_account(email):
+        raise AccountExists(email)
+    try:
+        with transaction.atomic():
+            user = User(email=email, name=name, timezone=timezone)
+            user.set_password(password)
+            user.save(force_insert=True)
+            EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    except IntegrityError as error:
+        raise AccountExists(email) from error
+    return user
+
+
+def account_for_guest(*, name: str, email: str, password: str, timezone: str) -> User:
+    """The account a visitor books with: a new unconfirmed one, or the one
+    an earlier visit of theirs made, when its address is still unconfirmed
+    and the password is its own (a hold lapsed, they come back). Raises
+    ``AccountExists`` for any other account with that address: its owner
+    signs in to book."""
+    try:
+        return create_unconfirmed_account(
+            name=name, email=email, password=password, timezone=timezone
+        )
+    except AccountExists:
+        from allauth.account.models import EmailAddress
+
+        user = User.objects.filter(email__iexact=email.strip()).first()
+        confirmed = EmailAddress.objects.filter(email__iexact=email.strip(), verified=True)
+        if (
+            user is not None
+            and user.is_active
+            and not confirmed.exists()
+            and user.check_password(password)
+        ):
+            return user
+        raise
+
+
+def confirm_account_email(*, user: User) -> None:
+    """Mark ``user``'s own address confirmed, as following allauth's link does."""
+    from allauth.account.models import EmailAddress
+
+    address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
+    if address is None:
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    elif not address.verified:
+        address.verified = True
+        address.save(update_fields=["verified"])

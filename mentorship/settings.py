@@ -331,6 +331,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # Holds nobody confirmed in time. Pages and bookings read the clock; this
+    # only tidies the rows up.
+    "expire-booking-holds": {
+        "task": "scheduling.tasks.expire_booking_holds",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     # Outbox rows still pending (broker down at commit, a lost retry) go out here.
     "sweep-notifications": {
         "task": "scheduling.tasks.sweep_notifications",
@@ -389,6 +396,11 @@ ICAL_UID_DOMAIN = env.str("ICAL_UID_DOMAIN", default="mentorship.local")
 # How many upcoming sessions one mentee may hold, in all and with one mentor.
 MAX_UPCOMING_SESSIONS_PER_MENTEE = env.int("MAX_UPCOMING_SESSIONS_PER_MENTEE", default=10)
 MAX_UPCOMING_SESSIONS_WITH_ONE_MENTOR = env.int("MAX_UPCOMING_SESSIONS_WITH_ONE_MENTOR", default=3)
+# A visitor who books without an account holds the time this long, until they
+# follow the link emailed to them; one hold per address, and this many new
+# holds per client address an hour.
+BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=30)
+GUEST_HOLDS_PER_ADDRESS_PER_HOUR = env.int("GUEST_HOLDS_PER_ADDRESS_PER_HOUR", default=5)
 
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())

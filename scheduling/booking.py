@@ -152,26 +152,66 @@ def _check_limits_and_overlaps(
     theirs = Q(mentee=mentee)
     if own_mentor_id is not None:
         theirs |= Q(mentor_id=own_mentor_id)
-    sessions = Session.objects.blocking().filter(theirs, end__gt=now)
+    sessions = Session.objects.blocking(now).filter(theirs, end__gt=now)
     if ignoring is not None:
         sessions = sessions.exclude(pk=ignoring)
     counts = sessions.aggregate(
         overlapping=Count("pk", filter=Q(start__lt=end, end__gt=start)),
-        upcoming=Count("pk", filter=Q(mentee=mentee)),
-        with_mentor=Count("pk", filter=Q(mentee=mentee, mentor=mentor)),
+        **_limit_counts(mentee, mentor),
     )
     if counts["overlapping"]:
         raise BookingRefused("You already have a session at that time.")
+    refusal = _limit_message(counts)
+    if refusal:
+        raise BookingRefused(refusal)
+
+
+def _limit_counts(mentee, mentor) -> dict:
+    """Aggregates of a mentee's blocking sessions that the limits read."""
+    return {
+        "upcoming": Count("pk", filter=Q(mentee=mentee)),
+        "with_mentor": Count("pk", filter=Q(mentee=mentee, mentor=mentor)),
+        "held": Count("pk", filter=Q(mentee=mentee, status=Session.Status.PENDING)),
+    }
+
+
+def _limit_message(counts: dict) -> str | None:
+    if counts["held"]:
+        return (
+            "You already have a time on hold. Confirm it with the link we emailed you, "
+            f"or book again once it lapses ({settings.BOOKING_HOLD_MINUTES} minutes after "
+            "you chose it)."
+        )
     if counts["upcoming"] >= settings.MAX_UPCOMING_SESSIONS_PER_MENTEE:
-        raise BookingRefused(
+        return (
             f"You can hold at most {settings.MAX_UPCOMING_SESSIONS_PER_MENTEE} upcoming "
             "sessions. Cancel one or wait until one has taken place."
         )
     if counts["with_mentor"] >= settings.MAX_UPCOMING_SESSIONS_WITH_ONE_MENTOR:
-        raise BookingRefused(
+        return (
             f"You can hold at most {settings.MAX_UPCOMING_SESSIONS_WITH_ONE_MENTOR} upcoming "
-            "sessions with one mentor."
+            "sessions with one mentor. You can book again once one has taken place or "
+            "been cancelled."
         )
+    return None
+
+
+def limit_refusal(user: User, mentor: MentorProfile, now: datetime) -> str | None:
+    """What the booking limits would refuse ``user`` with ``mentor`` whatever
+    the time (the picker says it before they pick): booking themselves, a
+    time on hold, too many upcoming sessions. One query; None when nothing."""
+    if mentor.user_id == user.pk:
+        return "This is your own booking page: mentees book you here."
+    counts = (
+        Session.objects.blocking(now)
+        .filter(mentee__user=user, end__gt=now)
+        .aggregate(
+            upcoming=Count("pk"),
+            with_mentor=Count("pk", filter=Q(mentor=mentor)),
+            held=Count("pk", filter=Q(status=Session.Status.PENDING)),
+        )
+    )
+    return _limit_message(counts)
 
 
 def _check_start(start) -> None:
@@ -241,9 +281,21 @@ def book_session(
     )
 
 
-def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
-    locked = _lock_mentor(mentor.pk, mentee_user, session_type.pk, check_email=True)
-    if not locked.email_verified:
+def _release_lapsed_holds(mentor_pk, start, end, now) -> None:
+    """Mark the lapsed holds at ``start``–``end`` expired before a new row
+    takes that time: the engine already offers it (it reads the clock), but
+    PostgreSQL's exclusion constraint sees a pending row until it is tidied."""
+    Session.objects.lapsed_holds(now).filter(
+        mentor_id=mentor_pk, start__lt=end, end__gt=start
+    ).update(status=Session.Status.EXPIRED)
+
+
+def _book(mentee_user, mentor, session_type, start, topic, now, *, hold=False) -> Session:
+    """Book, or with ``hold`` hold the time for a visitor whose address is
+    not confirmed yet: a pending session, no calendar push, one email (the
+    link that confirms it), no message to the mentor until it is confirmed."""
+    locked = _lock_mentor(mentor.pk, mentee_user, session_type.pk, check_email=not hold)
+    if not hold and not locked.email_verified:
         raise BookingRefused("Please confirm your email address before booking.")
     locked_mentor = locked.mentor
     if not locked_mentor.is_accepting_bookings:
@@ -257,6 +309,7 @@ def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
     _check_limits_and_overlaps(
         mentee, locked_mentor, start, end, now, own_mentor_id=locked.own_mentor_id
     )
+    _release_lapsed_holds(locked_mentor.pk, start, end, now)
     session = Session(
         mentor=locked_mentor,
         mentee=mentee,
@@ -265,7 +318,8 @@ def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
         duration_minutes=session_type.duration_minutes,
         start=start,
         end=end,
-        status=Session.Status.UPCOMING,
+        status=Session.Status.PENDING if hold else Session.Status.UPCOMING,
+        hold_expires_at=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES) if hold else None,
         topic=topic,
         ical_revised_at=now,
     )
@@ -275,9 +329,12 @@ def _book(mentee_user, mentor, session_type, start, topic, now) -> Session:
     # check on a fresh UUID would cost a query for nothing).
     session.clean_fields(exclude=["mentor", "mentee", "session_type"])
     session.save(force_insert=True)
-    outbox.notify(session, outbox.Kind.CONFIRMATION, fresh=True)
-    if locked.has_calendar:
-        calendar_sync.push_on_commit(session)
+    if hold:
+        outbox.notify(session, outbox.Kind.HOLD, fresh=True)
+    else:
+        outbox.notify(session, outbox.Kind.CONFIRMATION, fresh=True)
+        if locked.has_calendar:
+            calendar_sync.push_on_commit(session)
     times_changed()  # the time is no longer offered
     return session
 
@@ -319,6 +376,7 @@ def _reschedule(session, by, start, now) -> Session:
     _check_limits_and_overlaps(
         mentee, mentor, start, end, now, own_mentor_id=locked.own_mentor_id, ignoring=old.pk
     )
+    _release_lapsed_holds(mentor.pk, start, end, now)
     # Cancel first: the new row may overlap the old time (exclusion constraint).
     # The old row's event revision stays: the move (a higher SEQUENCE on the
     # same UID) supersedes it, and no cancellation of it is sent.

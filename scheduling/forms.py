@@ -2,7 +2,8 @@
 
 * the availability editor (``availability.py`` acts),
 * session types (``session_types.py``),
-* the slot picker's query parameters.
+* the slot picker's query parameters, and the visitor's details when
+  booking without an account.
 """
 
 from dataclasses import dataclass, field
@@ -12,8 +13,11 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.contrib.auth import password_validation
 from django.utils import timezone
 
+from accounts.forms import clean_person_name
+from accounts.models import User
 from accounts.validators import known_timezones
 
 from .availability import WEEKDAY_NAMES
@@ -412,3 +416,43 @@ class PickerQuery:
         }
         values.update(overrides)
         return urlencode({key: value for key, value in values.items() if value})
+
+
+class GuestBookingForm(forms.Form):
+    """Who is booking, for a visitor without an account: the picker asks on
+    the same page, and the account is made with the hold."""
+
+    name = forms.CharField(
+        max_length=150,
+        label="Your name",
+        widget=forms.TextInput(attrs={"autocomplete": "name", "class": "form-control"}),
+    )
+    email = forms.EmailField(
+        max_length=254,
+        label="Email",
+        help_text="We send the link that confirms your booking here. Mentors never see it.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "class": "form-control"}),
+    )
+    password = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        help_text="At least 8 characters, for signing in to your sessions later.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "class": "form-control"}),
+    )
+
+    def clean_name(self) -> str:
+        return clean_person_name(self.cleaned_data["name"])
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if password:
+            candidate = User(email=cleaned.get("email", ""), name=cleaned.get("name", ""))
+            try:
+                password_validation.validate_password(password, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned

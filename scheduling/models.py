@@ -288,30 +288,57 @@ def new_ical_uid() -> str:
 
 
 class SessionQuerySet(models.QuerySet):
-    def blocking(self):
-        """Sessions that occupy the mentor's time."""
-        return self.filter(status__in=[Session.Status.UPCOMING, Session.Status.ACTIVE])
+    def blocking(self, now=None):
+        """Sessions that occupy the mentor's time: booked ones, and holds
+        awaiting their email confirmation until they lapse."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(status__in=[Session.Status.UPCOMING, Session.Status.ACTIVE])
+            | Q(status=Session.Status.PENDING, hold_expires_at__gt=now)
+        )
+
+    def booked(self):
+        """Sessions that were booked: not holds (confirmed or lapsed), which
+        nobody sees as a session until the visitor confirms their email."""
+        return self.exclude(status__in=[Session.Status.PENDING, Session.Status.EXPIRED])
+
+    def lapsed_holds(self, now):
+        """Holds whose time ran out but are still stored as pending (the
+        periodic task tidies them up; pages and bookings read the clock)."""
+        return self.filter(status=Session.Status.PENDING, hold_expires_at__lte=now)
 
     def for_participant(self, user):
         """Sessions ``user`` takes part in, as mentor or mentee: the ones they
         may act on (cancel, move, mark, review)."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(Q(mentor__user=user) | Q(mentee__user=user))
+        return self.booked().filter(Q(mentor__user=user) | Q(mentee__user=user))
 
     def visible_to(self, user):
         """Sessions ``user`` may see: their own as mentor or mentee; staff see
         all. With the people and the type a session page shows."""
         sessions = self.select_related("mentor__user", "mentee__user", "session_type")
         if user.is_authenticated and user.is_staff:
-            return sessions
+            return sessions.booked()
         return sessions.for_participant(user)
 
 
+# Statuses whose time no other booking may overlap (PostgreSQL's exclusion
+# constraint). A pending hold stays in it until the hold is tidied up, so a
+# booking over a lapsed hold first marks it expired (``booking``).
+OCCUPYING_STATUSES = ["upcoming", "active", "pending"]
+
+
 class Session(models.Model):
-    """A booked 1:1 session. Created and changed only through services."""
+    """A booked 1:1 session. Created and changed only through services.
+
+    A visitor who books without an account first holds the time: a
+    ``pending`` session until ``hold_expires_at``, confirmed (``upcoming``)
+    by the link emailed to them, or ``expired``."""
 
     class Status(models.TextChoices):
+        PENDING = "pending", "Held, awaiting email confirmation"
+        EXPIRED = "expired", "Hold expired"
         UPCOMING = "upcoming", "Upcoming"
         ACTIVE = "active", "In progress"
         COMPLETED = "completed", "Completed"
@@ -355,6 +382,8 @@ class Session(models.Model):
     ical_sequence = models.PositiveIntegerField(default=0, editable=False)
     ical_revised_at = models.DateTimeField(default=timezone.now, editable=False)
     no_show_marked_at = models.DateTimeField(null=True, blank=True)
+    # Until when a pending hold keeps its time (blank for a booking).
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SessionQuerySet.as_manager()
@@ -375,7 +404,7 @@ class Session(models.Model):
                     (TsTzRange("start", "end", models.Value("[)")), RangeOperators.OVERLAPS),
                     ("mentor", RangeOperators.EQUAL),
                 ],
-                condition=Q(status__in=["upcoming", "active"]),
+                condition=Q(status__in=OCCUPYING_STATUSES),
             ),
         ]
 
@@ -386,8 +415,13 @@ class Session(models.Model):
         """The status by the clock: pages never wait for the periodic task.
 
         An upcoming session whose start has passed is active; one whose end has
-        passed is completed. Cancelled and no-show are final.
+        passed is completed; a hold whose time ran out is expired. Cancelled
+        and no-show are final.
         """
+        if self.status == self.Status.PENDING:
+            if self.hold_expires_at is None or self.hold_expires_at <= now:
+                return self.Status.EXPIRED
+            return self.status
         if self.status in (self.Status.UPCOMING, self.Status.ACTIVE):
             if self.end <= now:
                 return self.Status.COMPLETED
@@ -426,6 +460,7 @@ class Notification(models.Model):
         REMINDER_24H = "reminder_24h", "Reminder, 24 hours before"
         REMINDER_1H = "reminder_1h", "Reminder, 1 hour before"
         REVIEW_REQUEST = "review_request", "Review request"
+        HOLD = "hold", "Confirm a held time"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -425,7 +425,9 @@ def available_slots(
             start__lt=end + margin,
             end__gt=start - margin,
         )
-        .exclude(status=Session.Status.CANCELLED)
+        # Cancelled sessions and lapsed holds take no time; a live hold does.
+        .exclude(status__in=[Session.Status.CANCELLED, Session.Status.EXPIRED])
+        .exclude(status=Session.Status.PENDING, hold_expires_at__lte=now)
         .annotate(kind=F("status"), owner=F("mentor_id"))
     )
     if ignoring is not None:
@@ -447,7 +449,7 @@ def available_slots(
             continue
         if owner == mentor.pk:  # the daily cap counts sessions given, not taken
             sessions_per_day[row_start.astimezone(mentor_zone).date()] += 1
-        if kind in (Session.Status.UPCOMING, Session.Status.ACTIVE):
+        if kind in (Session.Status.UPCOMING, Session.Status.ACTIVE, Session.Status.PENDING):
             blocking.append((row_start, row_end))
     return compute_slots(
         windows=windows,

@@ -5,7 +5,7 @@ settings (``CELERY_BEAT_SCHEDULE``)."""
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
-from . import lifecycle
+from . import holds, lifecycle
 from .calendars import CalendarTemporaryError
 from .calendars import sync as calendar_sync
 from .models import CalendarConnection
@@ -49,6 +49,12 @@ def advance_session_statuses() -> dict:
     """Beat, every minute: upcoming → active → completed by the clock."""
     moved = lifecycle.advance_statuses()
     return {"started": moved.started, "completed": moved.completed}
+
+
+@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
+def expire_booking_holds() -> int:
+    """Beat, every five minutes: mark holds nobody confirmed in time expired."""
+    return holds.expire_holds()
 
 
 # --- Calendar connections ------------------------------------------------------------------

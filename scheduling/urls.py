@@ -4,7 +4,7 @@ and, for external calendars, ``calendars/views.py``."""
 from django.urls import path
 
 from .calendars import views as calendars
-from .views import availability, booking, feeds, session_types, sessions, slots
+from .views import availability, booking, feeds, holds, session_types, sessions, slots
 
 app_name = "scheduling"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     # Public: a mentor's bookable times and the picker.
     path("mentors/<slug:slug>/slots/", slots.slots_json, name="slots"),
     path("mentors/<slug:slug>/book/", booking.book, name="book"),
+    # A visitor's held time: where the link went, and the link itself.
+    path("mentors/<slug:slug>/book/held/", holds.hold_sent, name="hold_sent"),
+    path("book/confirm/<str:token>/", holds.hold_confirm, name="hold_confirm"),
     # The mentor's own setup.
     path("mentors/<slug:slug>/availability/", availability.availability, name="availability"),
     path(

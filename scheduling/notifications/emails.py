@@ -28,6 +28,7 @@ SUBJECTS = {
     Kind.REMINDER_24H: "Tomorrow: {title} with {other}, {when}",
     Kind.REMINDER_1H: "In one hour: {title} with {other}, {when}",
     Kind.REVIEW_REQUEST: "How was your {title} with {other}?",
+    Kind.HOLD: "Confirm your booking: {title} with {other}, {when}",
 }
 # Messages about a session still to come carry its meeting link.
 JOINABLE = {Kind.CONFIRMATION, Kind.RESCHEDULE, Kind.REMINDER_24H, Kind.REMINDER_1H}
@@ -89,6 +90,13 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
             "site_url": settings.SITE_URL,
             "synced_calendar": ", ".join(synced_calendars),
         }
+        if notification.kind == Kind.HOLD:
+            from ..holds import hold_token
+
+            context["confirm_url"] = absolute(
+                reverse("scheduling:hold_confirm", kwargs={"token": hold_token(session)})
+            )
+            context["hold_until"] = local_time(session.hold_expires_at, "H:i")
         subject = SUBJECTS[notification.kind].format(
             title=session.title, other=other.public_name, when=when
         )

@@ -39,6 +39,7 @@ RECIPIENTS = {
     Kind.REMINDER_24H: ("mentee", "mentor"),
     Kind.REMINDER_1H: ("mentee", "mentor"),
     Kind.REVIEW_REQUEST: ("mentee",),
+    Kind.HOLD: ("mentee",),  # the visitor confirms their address and the time
 }
 REMINDERS = ((Kind.REMINDER_24H, timedelta(hours=24)), (Kind.REMINDER_1H, timedelta(hours=1)))
 # A pending row the on-commit enqueue should have handled by now: the sweep
@@ -164,6 +165,8 @@ def _no_longer_true(notification: Notification, now) -> str:
             return "The session was cancelled before this was sent."
     elif notification.kind == Kind.REVIEW_REQUEST and status != Session.Status.COMPLETED:
         return f"The session is {Session.Status(status).label.lower()}."
+    elif notification.kind == Kind.HOLD and status != Session.Status.PENDING:
+        return "The hold was confirmed or ran out before this was sent."
     if not notification.recipient.is_active:
         return "The recipient's account is deactivated."
     return ""

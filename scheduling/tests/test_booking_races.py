@@ -16,10 +16,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import describe_outcomes, run_together, split_outcomes
 from mentorship.models import MenteeProfile
-from scheduling import booking
+from scheduling import booking, holds
 from scheduling.booking import BookingRefused, SlotTaken, book_session
 from scheduling.models import Session
 from scheduling.tests.factories import NOW, TUESDAY_9, SessionFactory, new_york_mentor, ny
@@ -94,6 +95,39 @@ def test_twelve_mentees_racing_for_one_slot_book_it_once(slow_check):
     assert (session.start, session.end) == (TUESDAY_9, TUESDAY_9 + timedelta(minutes=30))
     # Refused mentees wrote nothing: only the winner got a mentee profile.
     assert list(MenteeProfile.objects.values_list("user_id", flat=True)) == [session.mentee.user_id]
+
+
+def guest_hold_call(number, mentor, session_type, start):
+    guest = holds.Guest(
+        f"Visitor {number}", f"visitor{number}@example.com", "a passphrase 42", "UTC"
+    )
+
+    def call():
+        return holds.hold_guest_booking(
+            guest=guest, mentor=mentor, session_type=session_type, start=start, now=NOW
+        )
+
+    return call
+
+
+@pytest.mark.django_db(transaction=True)
+def test_six_visitors_and_six_mentees_racing_for_one_slot_make_one_hold_or_session(slow_check):
+    """Issue 16: holds are covered by the same guarantees as bookings."""
+    mentor = new_york_mentor(starting=NOW.date())
+    intro = mentor.session_types.get(slug="intro-call")
+    calls = [guest_hold_call(number, mentor, intro, TUESDAY_9) for number in range(6)]
+    calls += [booking_call(UserFactory(), mentor, intro, TUESDAY_9) for _ in range(6)]
+
+    outcomes = run_together(calls)
+
+    won, refused = split_outcomes(outcomes, BookingRefused)
+    expect_one_winner(won, outcomes)
+    assert len(won) + len(refused) == 12
+    assert all(isinstance(error, SlotTaken) for error in refused), describe_outcomes(outcomes)
+    assert Session.objects.count() == len(won)
+    # A refused visitor's account was rolled back with their hold.
+    visitors = User.objects.filter(email__startswith="visitor")
+    assert visitors.count() == sum(1 for row in won if row.status == Session.Status.PENDING)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -237,6 +271,7 @@ def test_the_exclusion_constraint_refuses_overlapping_rows_of_one_mentor():
         (Session.Status.UPCOMING, timedelta(minutes=30)),
         (Session.Status.ACTIVE, timedelta(minutes=-15)),  # 12:45-13:15
         (Session.Status.UPCOMING, timedelta(0)),
+        (Session.Status.PENDING, timedelta(minutes=45)),  # a visitor's hold
     ]:
         with (
             pytest.raises(IntegrityError, match="session_no_overlap_per_mentor"),
@@ -244,8 +279,9 @@ def test_the_exclusion_constraint_refuses_overlapping_rows_of_one_mentor():
         ):
             SessionFactory(mentor=mentor, start=start + offset, duration_minutes=30, status=status)
 
-    # A cancelled (or completed) overlapping row is allowed.
+    # A cancelled (or completed, or expired hold) overlapping row is allowed.
     SessionFactory(mentor=mentor, start=start, status=Session.Status.CANCELLED)
+    SessionFactory(mentor=mentor, start=start, status=Session.Status.EXPIRED)
     SessionFactory(mentor=mentor, start=start, status=Session.Status.COMPLETED)
     # Ranges are half-open: back to back is allowed.
     SessionFactory(mentor=mentor, start=start + timedelta(hours=1), duration_minutes=30)

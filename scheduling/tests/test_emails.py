@@ -59,6 +59,7 @@ SUBJECTS = {
     (Kind.REMINDER_1H, "mentee"): f"In one hour: Intro call with Maya Mentor, {MENTEE_WHEN}",
     (Kind.REMINDER_1H, "mentor"): f"In one hour: Intro call with Kiran Mentee, {MENTOR_WHEN}",
     (Kind.REVIEW_REQUEST, "mentee"): "How was your Intro call with Maya Mentor?",
+    (Kind.HOLD, "mentee"): f"Confirm your booking: Intro call with Maya Mentor, {MENTEE_WHEN}",
 }
 TIME_RANGE = {
     "mentee": "Monday 30 November 2026, 19:30–20:00 IST (Asia/Kolkata)",
@@ -76,6 +77,7 @@ FIRST_LINE = {
     (Kind.REMINDER_1H, "mentee"): "your session with Maya Mentor starts in one hour.",
     (Kind.REMINDER_1H, "mentor"): "your session with Kiran Mentee starts in one hour.",
     (Kind.REVIEW_REQUEST, "mentee"): "How was your Intro call with Maya Mentor?",
+    (Kind.HOLD, "mentee"): "Thanks for booking with Maya Mentor. We're holding this time",
 }
 
 
@@ -145,6 +147,10 @@ def session_for(kind, mentor, mentee, *, start=MONDAY_14_UTC) -> Session:
         return cancelled(session, by=mentee.user)
     if kind == Kind.REVIEW_REQUEST:
         session.status = Session.Status.COMPLETED
+        session.save()
+    if kind == Kind.HOLD:
+        session.status = Session.Status.PENDING
+        session.hold_expires_at = start - timedelta(days=3)
         session.save()
     return session
 
@@ -249,6 +255,11 @@ def test_links_are_absolute_and_lead_to_the_session(kind, role, mentor, mentee):
         next_step = f"{SITE}/sessions/" if role == "mentor" else f"{SITE}/mentors/maya-mentor/"
         assert f'href="{next_step}"' in page
         assert next_step in message.body
+    elif kind == Kind.HOLD:
+        # The held time has no page yet: the link confirms it.
+        confirm = re.search(rf'href="({SITE}/book/confirm/[^"]+/)"', page).group(1)
+        assert confirm in message.body
+        assert session_page(session) not in message.body
     else:
         assert f'href="{session_page(session)}"' in page
         assert session_page(session) in message.body

@@ -232,7 +232,9 @@ def test_a_chosen_time_is_highlighted_with_the_booking_form(client, mentor):
     assert f'<form method="post" action="/mentors/{mentor.slug}/book/">' in body
     assert '<input type="hidden" name="start" value="2026-11-26T14:30:00Z">' in body
     assert '<input type="hidden" name="type" value="intro-call">' in body
-    assert "You'll sign in first, then come back here." in body
+    # A visitor gives their details on the same page, or signs in instead.
+    assert 'name="email"' in body and 'name="password"' in body
+    assert 'name="action" value="sign-in"' in body
     # Without a week, the chosen time's week is shown.
     body = get(client, mentor, tz="UTC", start="2026-12-01T15:00:00Z").content.decode()
     assert "Week of 30 November" in body

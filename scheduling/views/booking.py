@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from allauth.core.internal import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponse, QueryDict
@@ -15,18 +17,21 @@ from django.utils import timezone as django_timezone
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from accounts.services import AccountExists
 from accounts.validators import timezone_names
 from core.cache import Versions, versions
 from mentorship.models import MentorProfile
 
-from ..booking import BookingRefused, SlotTaken, book_session
-from ..forms import PickerQuery
+from ..booking import TOPIC_MAX_LENGTH, BookingRefused, SlotTaken, book_session, limit_refusal
+from ..forms import GuestBookingForm, PickerQuery
+from ..holds import Guest, hold_guest_booking
 from ..models import SessionType
 from ..slots import Slot, available_slots
 from ..timefmt import utc_iso, utc_offset_label, utc_range
 from .slots import MAX_RANGE_DAYS
 
 PICKER_CACHE_SECONDS = 60
+HELD_KEY = "scheduling:held-session"
 
 # --- Slot picker (everyone) -----------------------------------------------------------------
 
@@ -39,6 +44,7 @@ class PickerTime:
     end: datetime
     url: str
     chosen: bool
+    suggested: bool = False  # near a time just refused
 
     @property
     def iso(self) -> str:
@@ -117,8 +123,30 @@ class PickerMode:
         return self.ignoring is not None
 
 
+@dataclass(frozen=True)
+class PickerState:
+    """What one visitor brought to the picker besides its query: the topic
+    they typed, the time just refused (its neighbours are suggested), their
+    details form, an address that already has an account."""
+
+    topic: str = ""
+    refused_start: datetime | None = None
+    guest_form: object = None
+    account_email: str = ""
+
+
+def _nearest(slots: list[Slot], moment: datetime, count: int = 3) -> set[datetime]:
+    """The starts of the ``count`` slots nearest to ``moment``."""
+    return {slot.start for slot in sorted(slots, key=lambda slot: abs(slot.start - moment))[:count]}
+
+
 def _picker_context(
-    request, mentor: MentorProfile, query: PickerQuery, now: datetime, mode: PickerMode
+    request,
+    mentor: MentorProfile,
+    query: PickerQuery,
+    now: datetime,
+    mode: PickerMode,
+    state: PickerState,
 ) -> dict:
     book_url = mode.url
 
@@ -137,6 +165,9 @@ def _picker_context(
         "chosen": None,
         "has_times": False,
         "next_slot": None,
+        "topic": state.topic,
+        "account_email": state.account_email,
+        "suggested": [],
     }
     session_type = query.session_type
     if session_type is None:
@@ -147,7 +178,8 @@ def _picker_context(
     if mode.current is not None:  # its own time is not a new time
         slots = [slot for slot in slots if slot.start != mode.current.start]
     days = [PickerDay(query.week + timedelta(days=offset), []) for offset in range(7)]
-    chosen = None
+    nearest = _nearest(slots, state.refused_start) if state.refused_start else set()
+    chosen, suggested = None, []
     for slot in slots:
         is_chosen = slot.start == query.chosen_start
         picker_time = PickerTime(
@@ -155,13 +187,22 @@ def _picker_context(
             end=slot.end,
             url=link(start=utc_iso(slot.start)),
             chosen=is_chosen,
+            suggested=slot.start in nearest,
         )
         if is_chosen:
             chosen = picker_time
+        if picker_time.suggested:
+            suggested.append(picker_time)
         days[(slot.start.astimezone(query.zone).date() - query.week).days].times.append(picker_time)
     if query.chosen_start is not None and chosen is None:
         query.notices.append("That time is not available: please pick another.")
-    context.update(days=days, chosen=chosen, has_times=bool(slots))
+    context.update(days=days, chosen=chosen, has_times=bool(slots), suggested=suggested)
+    if chosen is not None and not request.user.is_authenticated and not mode.is_reschedule:
+        context["guest_form"] = state.guest_form or GuestBookingForm()
+        context["sign_in_url"] = (
+            f"{reverse('account_login')}?"
+            f"{urlencode({'next': _chosen_url(mentor, session_type.slug, chosen.iso)})}"
+        )
 
     if not slots:
         next_slot = next_available_slot(
@@ -215,15 +256,65 @@ def parse_start(text: str) -> datetime | None:
     return start
 
 
+DRAFT_KEY = "scheduling:booking-draft"
+
+
+def _stash_draft(request, mentor, type_slug: str, start_text: str, topic: str) -> None:
+    """Keep what the visitor chose and typed in their session, so that signing
+    in, a refusal or picking another time never loses the topic."""
+    request.session[DRAFT_KEY] = {
+        "mentor": mentor.slug,
+        "type": type_slug,
+        "start": start_text,
+        "topic": topic[:TOPIC_MAX_LENGTH],
+    }
+
+
+def draft_topic(request, mentor) -> str:
+    draft = request.session.get(DRAFT_KEY) or {}
+    return draft.get("topic", "") if draft.get("mentor") == mentor.slug else ""
+
+
+def _chosen_url(mentor, type_slug: str, start_text: str) -> str:
+    return f"{_book_url(mentor)}?{urlencode({'type': type_slug, 'start': start_text})}"
+
+
+def _refused_params(request, session_type, start) -> QueryDict:
+    """The picker's query after a refusal: the same type, the week of the
+    time asked for."""
+    params = QueryDict(mutable=True)
+    if session_type is not None:
+        params["type"] = session_type.slug
+    if start is not None:
+        zone = ZoneInfo(request.timezone_name)
+        local = start.astimezone(zone).date()
+        params["week"] = (local - timedelta(days=local.weekday())).isoformat()
+    return params
+
+
+def _guest_holds_allowed(request) -> bool:
+    """A few new holds per client address an hour (GUEST_HOLDS_PER_ADDRESS_PER_HOUR),
+    counted in the cache that every web process shares."""
+    hour = django_timezone.now().strftime("%Y%m%d%H")
+    key = f"scheduling:guest-holds:{ratelimit.get_ip(request)}:{hour}"
+    cache.add(key, 0, 3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, 3600)
+        count = 1
+    return count <= settings.GUEST_HOLDS_PER_ADDRESS_PER_HOUR
+
+
 def _book_post(request, mentor: MentorProfile, offered: list[SessionType]):
     type_slug = request.POST.get("type", "")
     start_text = request.POST.get("start", "")
-    if not request.user.is_authenticated:
-        # Sign in, then come back to the same time, chosen.
-        back = f"{_book_url(mentor)}?{urlencode({'type': type_slug, 'start': start_text})}"
-        return redirect(f"{reverse('account_login')}?{urlencode({'next': back})}")
+    topic = request.POST.get("topic", "")
     session_type = next((item for item in offered if item.slug == type_slug), None)
     start = parse_start(start_text)
+    if not request.user.is_authenticated:
+        _stash_draft(request, mentor, type_slug, start_text, topic)
+        return _guest_post(request, mentor, offered, session_type, start, topic)
     try:
         if session_type is None:
             raise BookingRefused("This session type is not offered.")
@@ -234,21 +325,106 @@ def _book_post(request, mentor: MentorProfile, offered: list[SessionType]):
             mentor=mentor,
             session_type=session_type,
             start=start,
-            topic=request.POST.get("topic", ""),
+            topic=topic,
         )
     except BookingRefused as refusal:
-        messages.error(request, str(refusal))
-        params = QueryDict(mutable=True)
-        if session_type is not None:
-            params["type"] = session_type.slug
-        if start is not None:
-            zone = ZoneInfo(request.timezone_name)
-            local = start.astimezone(zone).date()
-            params["week"] = (local - timedelta(days=local.weekday())).isoformat()
-        status = 409 if isinstance(refusal, SlotTaken) else 400
-        return render_picker(request, mentor, offered, params, status=status)
+        _stash_draft(request, mentor, type_slug, start_text, topic)
+        return _refused(request, mentor, offered, session_type, start, topic, refusal)
+    if DRAFT_KEY in request.session:  # no session write when there is none
+        del request.session[DRAFT_KEY]
     messages.success(request, "Your session is booked. The details are below.")
     return redirect("scheduling:session_detail", session_id=session.pk)
+
+
+def _refused(request, mentor, offered, session_type, start, topic, refusal, **extra):
+    """The picker again after a refusal: the message, the topic kept, the
+    time gone (the engine no longer offers it) and the nearest free times
+    highlighted."""
+    messages.error(request, str(refusal))
+    status = 409 if isinstance(refusal, SlotTaken) else 400
+    return render_picker(
+        request,
+        mentor,
+        offered,
+        _refused_params(request, session_type, start),
+        status=status,
+        state=PickerState(topic=topic, refused_start=start, **extra),
+    )
+
+
+def _guest_post(request, mentor, offered, session_type, start, topic):
+    """A visitor without an account: sign in instead (keeping everything),
+    or give name, email and password and the time is held for them."""
+    type_slug = session_type.slug if session_type else request.POST.get("type", "")
+    chosen_url = _chosen_url(mentor, type_slug, request.POST.get("start", ""))
+    # "Sign in instead", or a form without the visitor's details (a client
+    # that posts only the time): sign in and come back to it.
+    gave_details = any(name in request.POST for name in ("name", "email", "password"))
+    if request.POST.get("action") == "sign-in" or not gave_details:
+        messages.info(
+            request, "Sign in to book your time. Your choice and what you wrote are kept."
+        )
+        return redirect(f"{reverse('account_login')}?{urlencode({'next': chosen_url})}")
+    form = GuestBookingForm(request.POST)
+    chosen_params = QueryDict(mutable=True)
+    chosen_params.update({"type": type_slug, "start": request.POST.get("start", "")})
+    if session_type is None or start is None:
+        refusal = BookingRefused(
+            "This session type is not offered."
+            if session_type is None
+            else "That start time is not valid. Please pick one of the times."
+        )
+        return _refused(
+            request, mentor, offered, session_type, start, topic, refusal, guest_form=form
+        )
+    if not form.is_valid():
+        return render_picker(
+            request,
+            mentor,
+            offered,
+            chosen_params,
+            status=400,
+            state=PickerState(topic=topic, guest_form=form),
+        )
+    if not _guest_holds_allowed(request):
+        messages.error(
+            request,
+            "Too many bookings from your network in the last hour. Please try again later, "
+            "or sign in to book.",
+        )
+        return render_picker(
+            request,
+            mentor,
+            offered,
+            chosen_params,
+            status=429,
+            state=PickerState(topic=topic, guest_form=form),
+        )
+    guest = Guest(
+        name=form.cleaned_data["name"],
+        email=form.cleaned_data["email"],
+        password=form.cleaned_data["password"],
+        timezone=request.timezone_name,
+    )
+    try:
+        session = hold_guest_booking(
+            guest=guest, mentor=mentor, session_type=session_type, start=start, topic=topic
+        )
+    except AccountExists:
+        return render_picker(
+            request,
+            mentor,
+            offered,
+            chosen_params,
+            state=PickerState(topic=topic, account_email=guest.email),
+        )
+    except BookingRefused as refusal:
+        return _refused(
+            request, mentor, offered, session_type, start, topic, refusal, guest_form=form
+        )
+    request.session.pop(DRAFT_KEY, None)
+    request.session[HELD_KEY] = str(session.pk)
+    return redirect("scheduling:hold_sent", slug=mentor.slug)
 
 
 def render_picker(
@@ -260,6 +436,7 @@ def render_picker(
     status: int = 200,
     mode=None,
     cache_versions: Versions | None = None,
+    state: PickerState | None = None,
 ):
     now = django_timezone.now().astimezone(UTC)
     query = PickerQuery.from_params(
@@ -273,15 +450,34 @@ def render_picker(
     # clock (the minute) and the query; without a chosen time (whose booking
     # form carries a CSRF token) they are the same for every visitor: cache them.
     mode = mode or PickerMode(url=_book_url(mentor))
-    cacheable = query.chosen_start is None and not query.notices and not mode.is_reschedule
+    state = state or PickerState(topic=draft_topic(request, mentor))
+    cacheable = (
+        query.chosen_start is None
+        and not query.notices
+        and not mode.is_reschedule
+        and state.refused_start is None
+    )
     days_html, key = None, None
     if cacheable:
         version = (cache_versions or versions()).times_key
         key = f"scheduling:picker:{mentor.pk}:{version}:{now:%Y%m%d%H%M}:{query.as_params()}"
         days_html = cache.get(key)
-    context = {"mentor": mentor, "query": query, "book_url": mode.url, "mode": mode}
+    # Limits the signed-in mentee is at already: said before they pick.
+    limit_notice = (
+        limit_refusal(request.user, mentor, now)
+        if request.user.is_authenticated and not mode.is_reschedule
+        else None
+    )
+    context = {
+        "mentor": mentor,
+        "query": query,
+        "book_url": mode.url,
+        "mode": mode,
+        "limit_notice": limit_notice,
+    }
     if days_html is None:
-        days_context = _picker_context(request, mentor, query, now, mode)
+        days_context = _picker_context(request, mentor, query, now, mode, state)
+        days_context["limit_notice"] = limit_notice
         days_html = render_to_string("scheduling/_picker_days.html", days_context, request)
         if cacheable:
             cache.set(key, days_html, PICKER_CACHE_SECONDS)
