@@ -309,6 +309,9 @@ class PickerQuery:
     last_week: date  # the week the booking horizon ends in
     chosen_start: datetime | None = None  # UTC
     notices: list[str] = field(default_factory=list)
+    # Whether the visitor asked for a week (or a time in one): if not, the
+    # picker may start at the first week with times.
+    week_given: bool = True
 
     @classmethod
     def from_params(
@@ -388,6 +391,7 @@ class PickerQuery:
             last_week=last_week,
             chosen_start=chosen_start,
             notices=notices,
+            week_given=bool(week_text) or chosen_start is not None,
         )
 
     @property

@@ -165,6 +165,17 @@ def confirm_holds_of(*, user: User, now: datetime | None = None) -> list[Session
     return confirmed
 
 
+def release_hold(*, session: Session) -> bool:
+    """Give a held time back at once (the visitor typed a wrong address and
+    starts again). Whether it was still held."""
+    released = Session.objects.filter(pk=session.pk, status=Session.Status.PENDING).update(
+        status=Session.Status.EXPIRED
+    )
+    if released:
+        times_changed()
+    return bool(released)
+
+
 def expire_holds(*, now: datetime | None = None) -> int:
     """Mark holds that ran out expired (the beat task). Their time is
     offered again already (the engine reads the clock); this tidies up."""

@@ -2,7 +2,6 @@
 it to another day and cancels it; the mentor, in another time zone, sees each
 change on their dashboard and in their sessions."""
 
-import re
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -43,7 +42,7 @@ def test_mentee_books_reschedules_and_cancels_and_the_mentor_sees_each_change(
         # 1. The mentee books Monday 30 November, 19:30 in Kolkata.
         log_in(page, mentee_user.email)
         page.goto(f"/mentors/{mentor.slug}/book/?week=2026-11-30")
-        page.get_by_role("link", name=re.compile(r"^Monday 30 November, 19:30 Asia")).click()
+        page.get_by_role("link", name="19:30 IST on Monday 30 November").click()
         page.locator("#picker-chosen").wait_for()
         page.locator("#picker-topic").fill("Becoming a tech lead")
         page.get_by_role("button", name="Book this time").click()
@@ -74,7 +73,7 @@ def test_mentee_books_reschedules_and_cancels_and_the_mentor_sees_each_change(
         page.get_by_role("link", name="Pick a new time").click()
         expect(page.get_by_role("heading", name="Pick a new time with Maya Mentor")).to_be_visible()
         page.get_by_role("link", name="Next week →").click()
-        page.get_by_role("link", name=re.compile(r"^Tuesday 1 December, 20:30 Asia")).click()
+        page.get_by_role("link", name="20:30 IST on Tuesday 1 December").click()
         page.locator("#picker-chosen").wait_for()
         expect(page.locator("#picker-chosen")).to_contain_text("Instead of Monday 30 November")
         shoot(page, "session-reschedule")

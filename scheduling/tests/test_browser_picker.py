@@ -60,15 +60,21 @@ def test_a_visitor_in_kolkata_picks_a_time(page, mentor):
     assert "type=mentoring-session" in page.url
 
     # Choosing a time highlights it and shows the booking form.
-    page.get_by_role("link", name=re.compile(r"^Tuesday 1 December, 20:30 Asia")).click()
+    page.get_by_role("link", name="20:30 IST on Tuesday 1 December").click()
     page.wait_for_url(re.compile(r"start=2026-12-01T15%3A00%3A00Z"))
     chosen = page.locator("#picker-chosen")
     chosen.wait_for()
     assert "Tuesday 1 December 2026, 20:30–21:30 IST" in chosen.inner_text()
     assert page.get_by_role("button", name="Book this time").is_enabled()
     assert page.evaluate("window.pickerMarker") == "kept"
+    # Focus is on the topic, and screen readers hear the choice (issue 16, item 5).
+    expect(page.locator("#picker-topic")).to_be_focused()
+    expect(page.locator("#picker-announce")).to_have_text(
+        "Chosen: Tuesday 1 December, 20:30. Add a topic, then book."
+    )
 
     # Changing the zone keeps the week and type.
+    page.get_by_text("Time zone:").click()  # the zone field is folded away
     page.locator("#picker-tz").fill("Europe/London")
     page.locator("#picker-tz").press("Enter")
     page.wait_for_url(re.compile(r"tz=Europe%2FLondon"))
@@ -109,9 +115,7 @@ def test_a_shared_booking_link_opened_first_shows_the_visitors_zone(page, mentor
     page.goto(f"/mentors/{mentor.slug}/book/?week=2026-11-30")
 
     expect(page.locator("#picker-zone")).to_contain_text("Asia/Kolkata")
-    expect(
-        page.get_by_role("link", name=re.compile(r"^Monday 30 November, 19:30 Asia"))
-    ).to_be_visible()
+    expect(page.get_by_role("link", name="19:30 IST on Monday 30 November")).to_be_visible()
     assert page.evaluate("document.documentElement.dataset.timezoneSource") == "cookie"
     assert problems == []
 

@@ -397,3 +397,15 @@ def test_book_session_still_needs_a_confirmed_address(mentor, intro):
     EmailAddress.objects.filter(user=user).update(verified=False)
     with pytest.raises(BookingRefused, match="confirm your email"):
         book_session(mentee_user=user, mentor=mentor, session_type=intro, start=TUESDAY_9, now=NOW)
+
+
+def test_a_wrong_address_releases_the_hold_and_starts_again(client, mentor, intro, held):
+    held_url = reverse("scheduling:hold_sent", kwargs={"slug": mentor.slug})
+    response = client.post(held_url)
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response.url).query)["start"] == [TUESDAY_9_ISO]
+    assert Session.objects.get(pk=held.pk).status == Session.Status.EXPIRED
+    assert offered(mentor, intro, TUESDAY_9)
+    # Another browser cannot release it: it is not theirs.
+    assert type(client)().post(held_url).status_code == 302
+    assert client.get(held_url).status_code == 302  # nothing held any more

@@ -66,7 +66,11 @@ def test_times_are_shown_in_the_zone_asked_for(client, mentor):
     # Thursday and Friday remain this week: 09:00 New York is 19:30 in Kolkata.
     assert '<time datetime="2026-11-26T14:00:00Z">19:30</time> <small>IST</small>' in body
     assert '<time datetime="2026-11-27T16:30:00Z">22:00</time>' in body
-    assert 'aria-label="Thursday 26 November, 19:30 Asia/Kolkata"' in body
+    # The accessible name starts with what the button shows (WCAG 2.5.3), then the day.
+    assert (
+        '<time datetime="2026-11-26T14:00:00Z">19:30</time> <small>IST</small>'
+        '<span class="visually-hidden"> on Thursday 26 November</span>' in body
+    )
     assert "Week of 23 November – 29 November 2026" in body
     # Each time links to itself, chosen, with the type, zone and week kept.
     assert (
@@ -153,7 +157,7 @@ def test_an_empty_week_names_the_next_date_with_availability(client, mentor):
         start=datetime(2027, 2, 18, 14, 0, tzinfo=UTC),  # Thursday 09:00 New York
         end=datetime(2027, 2, 18, 17, 0, tzinfo=UTC),
     )
-    body = get(client, mentor, tz="Asia/Kolkata").content.decode()
+    body = get(client, mentor, tz="Asia/Kolkata", week="2026-11-23").content.decode()
     assert "No free times in this week." in body
     assert "The next date with availability is <strong>Thursday 18 February 2027</strong>" in body
     assert "from 19:30 IST (Asia/Kolkata)" in body
@@ -162,6 +166,27 @@ def test_an_empty_week_names_the_next_date_with_availability(client, mentor):
     # That link shows the times.
     body = get(client, mentor, tz="Asia/Kolkata", week="2027-02-15").content.decode()
     assert '<time datetime="2027-02-18T14:00:00Z">19:30</time>' in body
+    # Without a week asked for, the picker starts at that week (issue 16, item 5).
+    body = get(client, mentor, tz="Asia/Kolkata").content.decode()
+    assert "Week of 15 February – 21 February 2027" in body
+    assert '<time datetime="2027-02-18T14:00:00Z">19:30</time>' in body
+    assert "No free times in this week." not in body
+
+
+def test_a_week_past_the_last_times_points_back_to_the_first_one(client, mentor):
+    Availability.objects.filter(mentor=mentor).delete()
+    set_rules(mentor, booking_horizon_days=200)
+    Availability.objects.create(
+        mentor=mentor,
+        timezone="America/New_York",
+        start=datetime(2026, 12, 3, 14, 0, tzinfo=UTC),  # Thursday 09:00 New York
+        end=datetime(2026, 12, 3, 17, 0, tzinfo=UTC),
+    )
+    body = get(client, mentor, tz="UTC", week="2027-03-01").content.decode()
+    assert "No free times in this week." in body
+    assert "The first date with availability is <strong>Thursday 3 December 2026</strong>" in body
+    assert "week=2026-11-30" in body
+    assert "no bookable times" not in body
 
 
 def test_an_empty_horizon_says_so(client, mentor):

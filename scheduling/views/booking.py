@@ -64,14 +64,18 @@ def next_available_slot(
     *,
     now: datetime,
     ignoring=None,
+    before: datetime | None = None,
 ) -> Slot | None:
-    """The first slot starting at or after ``after``, up to the booking horizon.
+    """The first slot starting at or after ``after``, up to the booking horizon
+    (or up to ``before``).
 
     Searches in chunks of at most 62 days (the slot engine's range, as in the
     JSON endpoint), so it costs two queries per chunk: at most six chunks for
     the longest horizon (365 days), whatever the number of rules or slots.
     """
     horizon_end = now + timedelta(days=mentor.booking_horizon_days)
+    if before is not None:
+        horizon_end = min(horizon_end, before - timedelta(microseconds=1))
     chunk_start = after
     while chunk_start <= horizon_end:
         # The horizon is inclusive: a slot may start exactly at it.
@@ -173,10 +177,28 @@ def _picker_context(
     if session_type is None:
         return context
 
-    start, end = utc_range(query.zone_name, query.week, query.week_end)
-    slots = available_slots(mentor, session_type, start, end, now=now, ignoring=mode.ignoring)
-    if mode.current is not None:  # its own time is not a new time
-        slots = [slot for slot in slots if slot.start != mode.current.start]
+    def week_slots():
+        start, end = utc_range(query.zone_name, query.week, query.week_end)
+        slots = available_slots(mentor, session_type, start, end, now=now, ignoring=mode.ignoring)
+        if mode.current is not None:  # its own time is not a new time
+            slots = [slot for slot in slots if slot.start != mode.current.start]
+        return slots, start, end
+
+    slots, start, end = week_slots()
+    if not slots and not query.week_given:
+        # Nothing asked for and nothing left this week: start at the first
+        # week with times (two more queries for the week, as for any week).
+        first = next_available_slot(mentor, session_type, now, now=now, ignoring=mode.ignoring)
+        if first is not None:
+            first_date = first.start.astimezone(query.zone).date()
+            query.week = first_date - timedelta(days=first_date.weekday())
+            slots, start, end = week_slots()
+            context["previous_url"] = (
+                link(week=query.previous_week.isoformat()) if query.previous_week else None
+            )
+            context["next_url"] = (
+                link(week=query.next_week.isoformat()) if query.next_week else None
+            )
     days = [PickerDay(query.week + timedelta(days=offset), []) for offset in range(7)]
     nearest = _nearest(slots, state.refused_start) if state.refused_start else set()
     chosen, suggested = None, []
@@ -204,10 +226,17 @@ def _picker_context(
             f"{urlencode({'next': _chosen_url(mentor, session_type.slug, chosen.iso)})}"
         )
 
+    context["empty_days"] = [day.date for day in days if not day.times]
     if not slots:
         next_slot = next_available_slot(
             mentor, session_type, max(end, now), now=now, ignoring=mode.ignoring
         )
+        if next_slot is None and query.week > query.current_week:
+            # Past the last bookable week: the times are earlier, not gone.
+            next_slot = next_available_slot(
+                mentor, session_type, now, now=now, ignoring=mode.ignoring, before=start
+            )
+            context["earlier"] = next_slot is not None
         if next_slot is not None:
             next_date = next_slot.start.astimezone(query.zone).date()
             context["next_slot"] = next_slot
@@ -460,7 +489,10 @@ def render_picker(
     days_html, key = None, None
     if cacheable:
         version = (cache_versions or versions()).times_key
-        key = f"scheduling:picker:{mentor.pk}:{version}:{now:%Y%m%d%H%M}:{query.as_params()}"
+        key = (
+            f"scheduling:picker:{mentor.pk}:{version}:{now:%Y%m%d%H%M}:{query.week_given}:"
+            f"{query.as_params()}"
+        )
         days_html = cache.get(key)
     # Limits the signed-in mentee is at already: said before they pick.
     limit_notice = (

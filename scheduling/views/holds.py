@@ -8,12 +8,13 @@ from django.contrib.auth import login
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods
 
 from mentorship.models import MentorProfile
 
-from ..holds import HoldLapsed, confirm_hold, session_for_token
+from ..holds import HoldLapsed, confirm_hold, release_hold, session_for_token
 from ..models import Session
+from ..timefmt import utc_iso
 from .booking import HELD_KEY
 
 # How the confirmation link signs the visitor in: allauth's backend, the one
@@ -28,11 +29,12 @@ def _picker_url(session: Session) -> str:
     return url
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def hold_sent(request, slug):
     """``/mentors/<slug>/book/held/``: the time held for this browser's
-    visitor, where the link went and until when. Only the browser that made
-    the hold sees it (the session id is in its session)."""
+    visitor, where the link went and until when; POST gives it back (a wrong
+    address) and returns to the picker with the time chosen. Only the browser
+    that made the hold sees it (the session id is in its session)."""
     mentor = get_object_or_404(MentorProfile, slug=slug)
     held_id = request.session.get(HELD_KEY)
     session = (
@@ -44,6 +46,12 @@ def hold_sent(request, slug):
     )
     if session is None:
         return redirect("scheduling:book", slug=slug)
+    if request.method == "POST":
+        if release_hold(session=session):
+            messages.info(request, "The hold is released. Check your details and book again.")
+        request.session.pop(HELD_KEY, None)
+        chosen = urlencode({"type": session.session_type.slug, "start": utc_iso(session.start)})
+        return redirect(f"{reverse('scheduling:book', kwargs={'slug': slug})}?{chosen}")
     now = timezone.now()
     return render(
         request,
