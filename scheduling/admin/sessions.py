@@ -69,6 +69,7 @@ class SessionAdmin(admin.ModelAdmin):
                     "start",
                     "end",
                     "status",
+                    "hold_expires_at",
                     "topic",
                 )
             },

@@ -631,3 +631,35 @@ def test_mentor_rows_changelist_query_budget(
     with django_assert_max_num_queries(budget):
         response = staff_client.get(url)
     assert len(result_rows(response)) == count
+
+
+def test_staff_see_held_times_and_filter_them(staff_client, sessions, people):
+    """A visitor's hold (issue 16) is in the admin with its state and expiry."""
+    held = SessionFactory(
+        mentor=people["ada"],
+        mentee=people["noor"],
+        title="Held",
+        start=soon(days=4),
+        status=Session.Status.PENDING,
+        hold_expires_at=soon(minutes=30),
+    )
+    lapsed = SessionFactory(
+        mentor=people["grace"],
+        mentee=people["mia"],
+        title="Lapsed",
+        start=soon(days=5),
+        status=Session.Status.PENDING,
+        hold_expires_at=soon(minutes=-1),
+    )
+    assert titles(staff_client.get(f"{SESSIONS}?status__exact=pending")) == {"Held", "Lapsed"}
+    rows = {
+        title: text
+        for text in result_rows(staff_client.get(SESSIONS))
+        for title in ["Held", "Lapsed"]
+        if f">{title}<" in text
+    }
+    assert "Held, awaiting email confirmation" in rows["Held"]
+    assert "Hold expired" in rows["Lapsed"]  # read from the clock
+    detail = staff_client.get(f"{SESSIONS}{held.pk}/change/").content.decode()
+    assert "Hold expires at" in detail
+    assert lapsed.status_at(timezone.now()) == Session.Status.EXPIRED

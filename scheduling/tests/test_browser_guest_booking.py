@@ -210,6 +210,7 @@ def test_a_keyboard_books_from_the_mentor_page_in_at_most_25_keys(browser, live_
             press("Tab")
         press("Enter")
         expect(page.get_by_text("Your session is booked.")).to_be_visible()
+        print(f"keyboard booking: {keys} keys")
         assert keys <= 25, keys
         assert Session.objects.get(mentee__user=mentee).start == TUESDAY_9 - timedelta(days=1)
     finally:
