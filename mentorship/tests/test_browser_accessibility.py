@@ -19,6 +19,7 @@ from accounts.tests.factories import UserFactory
 from conftest import axe_violations, log_in, new_page, submit_login, submit_signup
 from mentorship.tests.factories import ExpertiseTagFactory
 from reviews.tests.factories import ReviewFactory, ReviewReplyFactory
+from scheduling.holds import hold_token
 from scheduling.models import Session
 from scheduling.tests.factories import (
     WEEKDAYS_9_TO_12,
@@ -35,6 +36,7 @@ NEXT_MONDAY = THIS_MONDAY + timedelta(days=7)  # the mentor's weekly hours start
 # Monday and Tuesday of that week, 09:00 in New York.
 BOOKED = datetime.combine(NEXT_MONDAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=14)
 TAKEN = BOOKED + timedelta(days=1)
+HELD = TAKEN + timedelta(hours=1)  # a visitor's
 ZONE = "Europe/Berlin"
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -159,6 +161,24 @@ def test_picker_pages_have_no_axe_violations(browser, live_server, mentor, mente
         check(page, found, "picker with times", book_url)
         expect(page.locator("#picker-days time").first).to_be_visible()
         check(page, found, "picker, time chosen", chosen_url)
+
+        # A visitor books another time: the guest form refused, then the
+        # hold's pages (issue 16, item 1).
+        check(
+            page, found, "guest form", f"{book_url}?type=intro-call&start={HELD:%Y-%m-%dT%H:%M:%SZ}"
+        )
+        page.get_by_label("Your name").fill("Gia Guest")
+        page.get_by_label("Email").fill("gia@example.com")
+        page.get_by_label("Choose a password").fill("short")
+        page.get_by_role("button", name="Book this time").click()
+        expect(page.locator("#id_password-error")).to_be_visible()
+        check(page, found, "guest form, refused")
+        page.get_by_label("Choose a password").fill("a long passphrase 42")
+        page.get_by_role("button", name="Book this time").click()
+        expect(page.get_by_role("heading", name="Check your email to confirm")).to_be_visible()
+        check(page, found, "hold, check your email")
+        held = Session.objects.get(mentee__user__email="gia@example.com")
+        check(page, found, "hold, confirm", f"/book/confirm/{hold_token(held)}/")
 
         sign_in(page, mentee_user.email)
         check(page, found, "picker, time chosen, signed in", chosen_url)
