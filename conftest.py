@@ -428,13 +428,14 @@ def log_in(page, email: str, password: str | None = None) -> None:
 CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)")
 
 
-def confirmation_link(mailoutbox, address: str) -> str:
-    """The path of the one email-confirmation link sent to ``address``."""
+def confirmation_link(mailoutbox, address: str, pattern: re.Pattern = CONFIRM_LINK) -> str:
+    """The path of the one email-confirmation link (``pattern``, whose group
+    1 is the path) sent to ``address``."""
     links = [
         match.group(1)
         for message in mailoutbox
         if address in message.to
-        for match in [CONFIRM_LINK.search(message.body)]
+        for match in [pattern.search(message.body)]
         if match
     ]
     assert len(links) == 1, [message.body for message in mailoutbox]

@@ -255,6 +255,15 @@ def _conflicts_become_slot_taken(work):
         raise SlotTaken() from error
 
 
+def check_request(mentor: MentorProfile, session_type: SessionType, start, topic: str) -> str:
+    """The checks of a booking request that need no query; the topic cleaned."""
+    topic = _clean_text(topic, what="topic", max_length=TOPIC_MAX_LENGTH)
+    _check_start(start)
+    if session_type.mentor_id != mentor.pk or not session_type.is_active:
+        raise BookingRefused("This session type is not offered.")
+    return topic
+
+
 def book_session(
     *,
     mentee_user: User,
@@ -271,10 +280,7 @@ def book_session(
     free. Creates the mentee profile on a first booking. Nothing is written
     when it raises.
     """
-    topic = _clean_text(topic, what="topic", max_length=TOPIC_MAX_LENGTH)
-    _check_start(start)
-    if session_type.mentor_id != mentor.pk or not session_type.is_active:
-        raise BookingRefused("This session type is not offered.")
+    topic = check_request(mentor, session_type, start, topic)
     _check_mentee_may_book(mentee_user, mentor)
     return _conflicts_become_slot_taken(
         lambda: _book(mentee_user, mentor, session_type, start, topic, now)

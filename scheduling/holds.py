@@ -30,13 +30,11 @@ from core.cache import times_changed
 from mentorship.models import MentorProfile
 
 from .booking import (
-    TOPIC_MAX_LENGTH,
     BookingRefused,
     _book,
     _check_mentee_may_book,
-    _check_start,
-    _clean_text,
     _conflicts_become_slot_taken,
+    check_request,
 )
 from .calendars import sync as calendar_sync
 from .models import Session, SessionType
@@ -71,10 +69,7 @@ def hold_guest_booking(
     ``accounts.services.AccountExists`` when the address has an account
     (its owner signs in to book), ``BookingRefused``/``SlotTaken`` as a
     booking does. Nothing is written when it raises."""
-    topic = _clean_text(topic, what="topic", max_length=TOPIC_MAX_LENGTH)
-    _check_start(start)
-    if session_type.mentor_id != mentor.pk or not session_type.is_active:
-        raise BookingRefused("This session type is not offered.")
+    topic = check_request(mentor, session_type, start, topic)
 
     def work() -> Session:
         user = account_for_guest(

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD, UserFactory
-from conftest import new_page, shoot, submit_login, watch_browser_problems
+from conftest import confirmation_link, new_page, shoot, submit_login, watch_browser_problems
 from scheduling.models import Session
 
 from .factories import NOW, TUESDAY_9
@@ -35,15 +35,7 @@ def frozen(time_machine):
 
 
 def confirm_path(mailoutbox, address: str) -> str:
-    links = [
-        match.group(1)
-        for message in mailoutbox
-        if address in message.to
-        for match in [CONFIRM_LINK.search(message.body)]
-        if match
-    ]
-    assert len(links) == 1, [message.body for message in mailoutbox]
-    return links[0]
+    return confirmation_link(mailoutbox, address, CONFIRM_LINK)
 
 
 def choose_tuesday_9(page, mentor) -> None:

@@ -433,11 +433,17 @@ def test_an_empty_week_points_to_the_next_date_the_session_can_move_to(
     client.force_login(mentee_user)
 
     # The current week (23-29 November) has no hours at all.
-    body = client.get(reschedule_url(hour_inside_a_short_window)).content.decode()
+    body = client.get(
+        reschedule_url(hour_inside_a_short_window), {"week": "2026-11-23"}
+    ).content.decode()
 
     assert "No free times in this week." in body
     assert "The next date with availability is <strong>Monday 30 November 2026</strong>" in body
     assert "no bookable times in the next" not in body
+    # Without a week asked for, the picker starts at that week.
+    body = client.get(reschedule_url(hour_inside_a_short_window)).content.decode()
+    assert "Week of 30 November" in body
+    assert time_tag("2026-11-30T14:00:00Z") in body
 
 
 @pytest.mark.parametrize(

@@ -397,6 +397,12 @@ def _guest_post(request, mentor, offered, session_type, start, topic):
     form = GuestBookingForm(request.POST)
     chosen_params = QueryDict(mutable=True)
     chosen_params.update({"type": type_slug, "start": request.POST.get("start", "")})
+
+    def chosen_again(status: int = 200, **state):
+        """The picker with the time still chosen and what they typed."""
+        state = PickerState(topic=topic, **state)
+        return render_picker(request, mentor, offered, chosen_params, status=status, state=state)
+
     if session_type is None or start is None:
         refusal = BookingRefused(
             "This session type is not offered."
@@ -407,28 +413,14 @@ def _guest_post(request, mentor, offered, session_type, start, topic):
             request, mentor, offered, session_type, start, topic, refusal, guest_form=form
         )
     if not form.is_valid():
-        return render_picker(
-            request,
-            mentor,
-            offered,
-            chosen_params,
-            status=400,
-            state=PickerState(topic=topic, guest_form=form),
-        )
+        return chosen_again(400, guest_form=form)
     if not _guest_holds_allowed(request):
         messages.error(
             request,
             "Too many bookings from your network in the last hour. Please try again later, "
             "or sign in to book.",
         )
-        return render_picker(
-            request,
-            mentor,
-            offered,
-            chosen_params,
-            status=429,
-            state=PickerState(topic=topic, guest_form=form),
-        )
+        return chosen_again(429, guest_form=form)
     guest = Guest(
         name=form.cleaned_data["name"],
         email=form.cleaned_data["email"],
@@ -440,13 +432,7 @@ def _guest_post(request, mentor, offered, session_type, start, topic):
             guest=guest, mentor=mentor, session_type=session_type, start=start, topic=topic
         )
     except AccountExists:
-        return render_picker(
-            request,
-            mentor,
-            offered,
-            chosen_params,
-            state=PickerState(topic=topic, account_email=guest.email),
-        )
+        return chosen_again(account_email=guest.email)
     except BookingRefused as refusal:
         return _refused(
             request, mentor, offered, session_type, start, topic, refusal, guest_form=form
