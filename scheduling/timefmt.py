@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 
 from django.utils import dateformat, timezone
 
+from core.timeformat import clock_pattern
+
 
 def local_time(moment, pattern: str, *, with_zone: bool = True) -> str:
     """``moment`` in the current time zone, formatted with ``pattern`` and
     followed by the zone's abbreviation (“09:00 EST”)."""
     local = timezone.localtime(moment)
-    text = dateformat.format(local, pattern)
+    text = dateformat.format(local, clock_pattern(pattern))
     return f"{text} {local.tzname()}" if with_zone else text
 
 

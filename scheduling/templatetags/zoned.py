@@ -4,6 +4,7 @@
 from django import template
 from django.utils import timezone
 
+from core.timeformat import clock_pattern, format_time_of_day
 from scheduling.timefmt import local_time, session_day_and_times
 from scheduling.timefmt import zone_label as readable_zone
 
@@ -32,3 +33,24 @@ def time_range(start, end, day_pattern: str = "l j F Y") -> str:
     """The day of ``start`` and the range's times, with the zone named."""
     _day, times = session_day_and_times(start, end)
     return f"{local_time(start, day_pattern, with_zone=False)}, {times}"
+
+
+@register.filter
+def clock(moment, pattern: str = "H:i") -> str:
+    """``moment`` with ``pattern`` on the reader's clock (12- or 24-hour),
+    without the zone: ``{{ slot.start|clock }}`` → “17:00” or “5:00 PM”."""
+    if not moment:
+        return ""
+    return local_time(moment, pattern, with_zone=False)
+
+
+@register.filter
+def time_of_day(value) -> str:
+    """A ``datetime.time`` (weekly hours) on the reader's clock."""
+    return format_time_of_day(value)
+
+
+@register.simple_tag
+def clock_format(pattern: str) -> str:
+    """A date format for Django's ``date`` filter on the reader's clock."""
+    return clock_pattern(pattern)
