@@ -390,7 +390,11 @@ def radicale_calendar(radicale, settings):
 
 
 def new_page(browser, live_server, zone: str = "UTC", **options):
-    """A fresh browser context on the live server in ``zone``; returns (context, page)."""
+    """A fresh browser context on the live server in ``zone``; returns (context, page).
+
+    The locale is British English unless told (its clock is 24-hour; the
+    site reads the browser's clock from it, see ``static/js/timezone.js``)."""
+    options.setdefault("locale", "en-GB")
     context = browser.new_context(base_url=live_server.url, timezone_id=zone, **options)
     page = context.new_page()
     page.set_default_timeout(15_000)

@@ -4,6 +4,13 @@ from .models import User
 from .validators import canonical_timezone, timezone_names, validate_timezone
 
 
+def browser_time_format(request) -> str:
+    """The clock the visitor's browser uses ("12" or "24", from the ``tf``
+    cookie static/js/timezone.js sets), or "" when it has not said."""
+    value = request.COOKIES.get("tf", "") if request is not None else ""
+    return value if value in ("12", "24") else ""
+
+
 def clean_person_name(value: str) -> str:
     """A name as typed, with runs of spaces made one; refuses a blank one."""
     name = " ".join(value.split())
@@ -47,7 +54,9 @@ class SignupForm(forms.Form):
         """Called by allauth once the user row exists."""
         user.name = self.cleaned_data["name"]
         user.timezone = self.cleaned_data["timezone"]
-        user.save(update_fields=["name", "timezone"])
+        # Emails have no browser to ask: keep the clock the browser uses.
+        user.time_format = browser_time_format(request)
+        user.save(update_fields=["name", "timezone", "time_format"])
 
 
 class TimezoneInput(forms.TextInput):
@@ -73,7 +82,7 @@ class AccountSettingsForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["name", "date_of_birth", "linkedin_url", "timezone", "avatar"]
+        fields = ["name", "date_of_birth", "linkedin_url", "timezone", "time_format", "avatar"]
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "linkedin_url": forms.URLInput(
@@ -88,6 +97,7 @@ class AccountSettingsForm(forms.ModelForm):
         field_classes = {"avatar": forms.FileField}
         help_texts = {
             "timezone": "Times across the site are shown in this zone. Start typing to search.",
+            "time_format": "How times read on the site and in your emails.",
             "avatar": "JPEG, PNG or WebP, at most 2 MB and 40 megapixels.",
             "linkedin_url": "Optional. Must be an https://linkedin.com address.",
         }

@@ -4,9 +4,13 @@ from urllib.parse import unquote
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core import timeformat
+
 from .validators import canonical_timezone, validate_timezone
 
 TIMEZONE_COOKIE = "tz"
+# "12" or "24": how the browser's locale writes times (static/js/timezone.js).
+TIME_FORMAT_COOKIE = "tf"
 
 
 def timezone_from_cookie(request) -> str | None:
@@ -23,7 +27,8 @@ def timezone_from_cookie(request) -> str | None:
 
 
 class TimezoneMiddleware:
-    """Renders times in the viewer's zone.
+    """Renders times in the viewer's zone, on their clock (12- or 24-hour:
+    ``core.timeformat``, ``request.time_format``).
 
     Signed-in users: their ``User.timezone``. Anonymous visitors: the ``tz``
     cookie set from the browser, else UTC. ``request.timezone_name`` names it
@@ -52,7 +57,15 @@ class TimezoneMiddleware:
         # browser has not told us yet: timezone.js reloads once when it can).
         request.timezone_source = source
         timezone.activate(zone)
+        # The clock: the person's choice, else what their browser uses.
+        time_format = ""
+        if user is not None and user.is_authenticated:
+            time_format = user.time_format
+        time_format = time_format or request.COOKIES.get(TIME_FORMAT_COOKIE, "")
+        request.time_format = "12" if time_format == "12" else "24"
+        timeformat.activate(request.time_format)
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+            timeformat.deactivate()

@@ -78,6 +78,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     timezone = models.CharField(
         "time zone", max_length=64, default="UTC", validators=[validate_timezone]
     )
+    # How clock times read: "" follows the browser's locale (the ``tf``
+    # cookie, see ``accounts.middleware``), else "24" (17:00) or "12" (5:00 PM).
+    time_format = models.CharField(
+        "time format",
+        max_length=2,
+        blank=True,
+        choices=[
+            ("", "As my browser shows times"),
+            ("24", "24-hour (17:00)"),
+            ("12", "12-hour (5:00 PM)"),
+        ],
+    )
     avatar = models.ImageField(
         upload_to=avatar_upload_to, blank=True, validators=[AvatarValidator()]
     )
@@ -111,6 +123,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.public_name
+
+    @property
+    def clock(self) -> str:
+        """The time format this person's emails use: their choice, else 24-hour
+        (an email has no browser to ask)."""
+        return self.time_format or "24"
 
     @property
     def public_name(self) -> str:

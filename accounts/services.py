@@ -136,7 +136,9 @@ def email_has_account(email: str) -> bool:
     )
 
 
-def create_unconfirmed_account(*, name: str, email: str, password: str, timezone: str) -> User:
+def create_unconfirmed_account(
+    *, name: str, email: str, password: str, timezone: str, time_format: str = ""
+) -> User:
     """An account for a visitor who books without one: active, its address
     not yet confirmed (they cannot sign in with the password until it is,
     ``ACCOUNT_EMAIL_VERIFICATION``). Raises ``AccountExists`` (in the caller's
@@ -149,7 +151,7 @@ def create_unconfirmed_account(*, name: str, email: str, password: str, timezone
         raise AccountExists(email)
     try:
         with transaction.atomic():
-            user = User(email=email, name=name, timezone=timezone)
+            user = User(email=email, name=name, timezone=timezone, time_format=time_format)
             user.set_password(password)
             user.save(force_insert=True)
             EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
@@ -158,7 +160,9 @@ def create_unconfirmed_account(*, name: str, email: str, password: str, timezone
     return user
 
 
-def account_for_guest(*, name: str, email: str, password: str, timezone: str) -> User:
+def account_for_guest(
+    *, name: str, email: str, password: str, timezone: str, time_format: str = ""
+) -> User:
     """The account a visitor books with: a new unconfirmed one, or the one
     an earlier visit of theirs made, when its address is still unconfirmed
     and the password is its own (a hold lapsed, they come back). Raises
@@ -166,7 +170,7 @@ def account_for_guest(*, name: str, email: str, password: str, timezone: str) ->
     signs in to book."""
     try:
         return create_unconfirmed_account(
-            name=name, email=email, password=password, timezone=timezone
+            name=name, email=email, password=password, timezone=timezone, time_format=time_format
         )
     except AccountExists:
         from allauth.account.models import EmailAddress

@@ -53,6 +53,7 @@ class Guest:
     email: str
     password: str
     timezone: str
+    time_format: str = ""  # "12", "24" or "" (the browser did not say)
 
 
 def hold_guest_booking(
@@ -73,7 +74,11 @@ def hold_guest_booking(
 
     def work() -> Session:
         user = account_for_guest(
-            name=guest.name, email=guest.email, password=guest.password, timezone=guest.timezone
+            name=guest.name,
+            email=guest.email,
+            password=guest.password,
+            timezone=guest.timezone,
+            time_format=guest.time_format,
         )
         _check_mentee_may_book(user, mentor)
         return _book(user, mentor, session_type, start, topic, now, hold=True)

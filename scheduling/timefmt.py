@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import dateformat, timezone
 
-from core.timeformat import clock_pattern
+from core.timeformat import clock_pattern, format_time_of_day
 
 
 def local_time(moment, pattern: str, *, with_zone: bool = True) -> str:
@@ -61,5 +61,6 @@ def zone_label(zone_name: str, moment: datetime) -> str:
 
 
 def wall_clock(zone_name: str, moment: datetime) -> str:
-    """What a clock in ``zone_name`` reads at ``moment``: “14:05”."""
-    return moment.astimezone(ZoneInfo(zone_name)).strftime("%H:%M")
+    """What a clock in ``zone_name`` reads at ``moment``: “14:05” (“2:05 PM”
+    on the reader's 12-hour clock)."""
+    return format_time_of_day(moment.astimezone(ZoneInfo(zone_name)).time())

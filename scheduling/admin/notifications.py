@@ -3,7 +3,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.urls import reverse
-from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
@@ -11,6 +10,7 @@ from ..models import (
     Notification,
 )
 from ..notifications import outbox
+from ..timefmt import local_time
 from .filters import plural
 
 
@@ -82,8 +82,7 @@ class NotificationAdmin(admin.ModelAdmin):
         url = reverse("admin:scheduling_session_change", args=[session.pk])
         # In the staff member's zone, saying which. The abbreviation comes from
         # the datetime: Django's "T" is blank for the repeated hour of a DST change.
-        local = timezone.localtime(session.start)
-        starts = f"{dateformat.format(local, 'D j M Y, H:i')} {local.tzname()}"
+        starts = local_time(session.start, "D j M Y, H:i")
         return format_html('<a href="{}">{}, {}</a>', url, session.title, starts)
 
     @admin.display(description="last error")

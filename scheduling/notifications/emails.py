@@ -14,6 +14,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core import timeformat
+
 from ..calendars import sync as calendar_sync
 from ..models import Notification
 from ..timefmt import local_time, session_day_and_times
@@ -58,7 +60,7 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
         calendar_sync.synced_calendar_names(session.mentor_id) if method and is_mentor else []
     )
     zone_name = recipient.timezone or "UTC"
-    with timezone.override(ZoneInfo(zone_name)):
+    with timezone.override(ZoneInfo(zone_name)), timeformat.override(recipient.clock):
         when = f"{local_time(session.start, 'D j M, H:i')} ({zone_name})"
         session_day, session_times = session_day_and_times(session.start, session.end)
         previous = session.rescheduled_from if notification.kind == Kind.RESCHEDULE else None

@@ -17,8 +17,10 @@ from django.utils import timezone as django_timezone
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from accounts.forms import browser_time_format
 from accounts.services import AccountExists
 from accounts.validators import timezone_names
+from core import timeformat
 from core.cache import Versions, versions
 from mentorship.models import MentorProfile
 
@@ -426,6 +428,7 @@ def _guest_post(request, mentor, offered, session_type, start, topic):
         email=form.cleaned_data["email"],
         password=form.cleaned_data["password"],
         timezone=request.timezone_name,
+        time_format=browser_time_format(request),
     )
     try:
         session = hold_guest_booking(
@@ -477,6 +480,7 @@ def render_picker(
         version = (cache_versions or versions()).times_key
         key = (
             f"scheduling:picker:{mentor.pk}:{version}:{now:%Y%m%d%H%M}:{query.week_given}:"
+            f"{timeformat.active()}:"
             f"{query.as_params()}"
         )
         days_html = cache.get(key)

@@ -1,6 +1,7 @@
 // The browser's IANA time zone, shared with the server:
 // - stored in the "tz" cookie so pages render in the visitor's zone before sign-in;
-// - filled into hidden sign-up fields marked data-browser-timezone.
+// - filled into hidden sign-up fields marked data-browser-timezone;
+// and the browser's clock (12- or 24-hour) in the "tf" cookie.
 (function () {
   "use strict";
   var zone;
@@ -37,6 +38,18 @@
     } catch (error) {
       // No sessionStorage (a privacy mode): keep this page; the next one is right.
     }
+  }
+  // The browser's clock (12- or 24-hour), for people who have not chosen one.
+  try {
+    var cycle = new Intl.DateTimeFormat(undefined, { hour: "numeric" }).resolvedOptions().hourCycle;
+    var clock = cycle === "h12" || cycle === "h11" ? "12" : "24";
+    if (document.cookie.split("; ").indexOf("tf=" + clock) === -1) {
+      document.cookie =
+        "tf=" + clock + "; path=/; max-age=31536000; SameSite=Lax" +
+        (window.location.protocol === "https:" ? "; Secure" : "");
+    }
+  } catch (error) {
+    // An old browser: 24-hour times.
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("input[data-browser-timezone]").forEach(function (input) {
