@@ -1,11 +1,21 @@
 """Becoming a mentor or mentee, and editing your own profiles, over HTTP."""
 
+import html
 import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
 from accounts.tests.factories import UserFactory
+from core import timeformat
+from mentorship.forms import (
+    buffer_example,
+    cutoff_example,
+    daily_cap_example,
+    horizon_example,
+    notice_example,
+)
 from mentorship.models import MenteeProfile, MentorProfile
 
 from .factories import (
@@ -34,11 +44,17 @@ def editor_data(mentor, *, tags=None, links=None, **fields) -> dict:
     data = {
         "headline": mentor.headline,
         "biography": mentor.biography,
+        # Each rule in the unit the model stores it in; the unit tests below
+        # choose others.
         "buffer_minutes": str(mentor.buffer_minutes),
+        "buffer_minutes_unit": "minutes",
         "minimum_notice_minutes": str(mentor.minimum_notice_minutes),
+        "minimum_notice_minutes_unit": "minutes",
         "booking_horizon_days": str(mentor.booking_horizon_days),
+        "booking_horizon_days_unit": "days",
         "max_sessions_per_day": str(mentor.max_sessions_per_day or ""),
         "cancellation_cutoff_hours": str(mentor.cancellation_cutoff_hours),
+        "cancellation_cutoff_hours_unit": "hours",
         "expertise": [str(tag.pk) for tag in tags],
         "links-TOTAL_FORMS": str(len(rows)),
         "links-INITIAL_FORMS": str(initial),
@@ -197,10 +213,14 @@ def test_mentor_editor_renders_exactly_the_fields_these_tests_post(owner_client,
         "expertise",
         "is_accepting_bookings",
         "buffer_minutes",
+        "buffer_minutes_unit",
         "minimum_notice_minutes",
+        "minimum_notice_minutes_unit",
         "booking_horizon_days",
+        "booking_horizon_days_unit",
         "max_sessions_per_day",
         "cancellation_cutoff_hours",
+        "cancellation_cutoff_hours_unit",
     }
 
 
@@ -339,6 +359,212 @@ def test_mentor_editor_unknown_slug_is_404(owner_client):
     assert owner_client.get("/mentors/nobody-here/edit/").status_code == 404
 
 
+# --- The mentor editor: booking rules in human units ------------------------------------
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # Thursday 26 November, 09:00 in Berlin
+
+
+def rule_block(text: str, rule: str) -> str:
+    """One booking rule's block on the editor (label, inputs, error, help,
+    example), its character references decoded."""
+    match = re.search(
+        rf'<div class="mb-3 booking-rule" data-rule="{rule}">(.*?)</p>\s*</div>', text, re.S
+    )
+    assert match, f"no {rule} rule on the page"
+    return html.unescape(match.group(1))
+
+
+def shown(block: str, name: str) -> tuple[str, str]:
+    """The number and the selected unit a duration field shows."""
+    number = re.search(rf'<input type="number" name="{name}" value="([^"]*)"', block)
+    unit = re.search(r'<option value="(\w+)" selected>', block)
+    return number.group(1), unit.group(1)
+
+
+@pytest.mark.django_db
+def test_rules_are_shown_in_the_largest_exact_unit(owner_client, mentor):
+    MentorProfile.objects.filter(pk=mentor.pk).update(
+        buffer_minutes=90,
+        minimum_notice_minutes=720,
+        booking_horizon_days=56,
+        cancellation_cutoff_hours=48,
+    )
+    text = owner_client.get(edit_url(mentor)).text
+    assert shown(rule_block(text, "notice"), "minimum_notice_minutes") == ("12", "hours")
+    assert 'value="720"' not in text
+    assert shown(rule_block(text, "buffer"), "buffer_minutes") == ("90", "minutes")
+    assert shown(rule_block(text, "horizon"), "booking_horizon_days") == ("8", "weeks")
+    assert shown(rule_block(text, "cutoff"), "cancellation_cutoff_hours") == ("2", "days")
+
+    MentorProfile.objects.filter(pk=mentor.pk).update(
+        buffer_minutes=0, minimum_notice_minutes=3 * 24 * 60, booking_horizon_days=60
+    )
+    text = owner_client.get(edit_url(mentor)).text
+    assert shown(rule_block(text, "notice"), "minimum_notice_minutes") == ("3", "days")
+    assert shown(rule_block(text, "buffer"), "buffer_minutes") == ("0", "minutes")
+    assert shown(rule_block(text, "horizon"), "booking_horizon_days") == ("60", "days")
+
+
+RULES = {
+    "minimum_notice_minutes": "notice",
+    "buffer_minutes": "buffer",
+    "booking_horizon_days": "horizon",
+    "cancellation_cutoff_hours": "cutoff",
+}
+ROUND_TRIPS = {
+    "notice 12 hours": ("minimum_notice_minutes", "12", "hours", 720),
+    "notice 3 days": ("minimum_notice_minutes", "3", "days", 4320),
+    "notice 14 days, the most": ("minimum_notice_minutes", "14", "days", 20160),
+    "notice 45 minutes": ("minimum_notice_minutes", "45", "minutes", 45),
+    "buffer 2 hours, the most": ("buffer_minutes", "2", "hours", 120),
+    "buffer 15 minutes": ("buffer_minutes", "15", "minutes", 15),
+    "horizon 8 weeks": ("booking_horizon_days", "8", "weeks", 56),
+    "horizon 365 days": ("booking_horizon_days", "365", "days", 365),
+    "cutoff 2 days": ("cancellation_cutoff_hours", "2", "days", 48),
+    "cutoff 7 days, the most": ("cancellation_cutoff_hours", "7", "days", 168),
+    "cutoff 0 hours": ("cancellation_cutoff_hours", "0", "hours", 0),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "count", "unit", "stored"), ROUND_TRIPS.values(), ids=ROUND_TRIPS.keys()
+)
+def test_a_rule_typed_in_any_unit_is_stored_in_the_fields_own(
+    owner_client, mentor, field, count, unit, stored
+):
+    data = editor_data(mentor, **{field: count, f"{field}_unit": unit})
+    response = owner_client.post(edit_url(mentor), data)
+    assert response.status_code == 302
+    assert MentorProfile.objects.values_list(field, flat=True).get(pk=mentor.pk) == stored
+    # And it comes back as typed (each is typed in its largest exact unit here).
+    block = rule_block(owner_client.get(edit_url(mentor)).text, RULES[field])
+    assert shown(block, field) == (count, unit)
+
+
+@pytest.mark.django_db
+def test_a_refused_rule_says_why_next_to_its_field(owner_client, mentor):
+    data = editor_data(
+        mentor,
+        buffer_minutes="3",
+        buffer_minutes_unit="hours",
+        minimum_notice_minutes="2",
+        minimum_notice_minutes_unit="days",
+    )
+    before = mentor_state(mentor)
+    response = owner_client.post(edit_url(mentor), data)
+    assert response.status_code == 200
+    assert mentor_state(mentor) == before
+    block = rule_block(response.text, "buffer")
+    assert (
+        '<div class="invalid-feedback d-block" id="id_buffer_minutes_error">'
+        "Choose at most 2 hours (you chose 3 hours).</div>"
+    ) in block
+    # Both inputs are marked invalid and described by the error, the help and the example.
+    for input_id in ("id_buffer_minutes_0", "id_buffer_minutes_1"):
+        tag = re.search(rf'<(?:input|select)[^>]*id="{input_id}"[^>]*>', block).group(0)
+        assert 'aria-invalid="true"' in tag
+        assert "is-invalid" in tag
+        assert (
+            'aria-describedby="id_buffer_minutes_helptext id_buffer_minutes_example '
+            'id_buffer_minutes_error"'
+        ) in tag
+    assert shown(block, "buffer_minutes") == ("3", "hours")  # as typed
+    # No example for a value the form refuses (the block ends where the example would be).
+    assert block.endswith('id="id_buffer_minutes_example" data-rule-example aria-live="polite">')
+    # The other rules are fine: no error there, and their example follows what was sent.
+    notice = rule_block(response.text, "notice")
+    assert "invalid" not in notice
+    assert (
+        "With 2 days' notice, at 09:00 today the first bookable time is 09:00 in 2 days." in notice
+    )
+
+
+@pytest.mark.django_db
+def test_each_rule_has_a_help_line_and_an_example_of_its_value(owner_client, mentor, time_machine):
+    time_machine.move_to(NOW, tick=False)
+    MentorProfile.objects.filter(pk=mentor.pk).update(
+        buffer_minutes=15,
+        minimum_notice_minutes=720,
+        booking_horizon_days=60,
+        max_sessions_per_day=3,
+        cancellation_cutoff_hours=12,
+    )
+    owner = mentor.user
+    owner.timezone = "Europe/Berlin"
+    owner.save(update_fields=["timezone"])
+    text = owner_client.get(edit_url(mentor)).text
+    examples = {
+        "notice": "With 12 hours' notice, at 09:00 today the first bookable time is 21:00 today.",
+        "buffer": "With a 15-minute buffer, after a session that ends at 10:00 "
+        "the next one can start at 10:15 at the earliest.",
+        "horizon": "With 60 days, on 26 November people can book times until 25 January 2027.",
+        "daily-cap": "With a limit of 3, once 3 sessions are booked on a day, "
+        "that day's other times are no longer offered.",
+        "cutoff": "With 12 hours, a mentee can cancel or move a 09:00 session "
+        "until 21:00 the day before.",
+    }
+    for rule, example in examples.items():
+        block = rule_block(text, rule)
+        assert re.search(r'<div class="form-text" id="id_\w+_helptext">[^<]{20,}</div>', block)
+        assert f'data-rule-example aria-live="polite">{example}' in block
+    assert 'data-clock="24" data-today="2026-11-26"' in text
+    assert "js/duration." in text
+
+
+def test_examples_in_words():
+    assert notice_example(0) == (
+        "With no notice, at 09:00 today any free time from 09:00 on can be booked."
+    )
+    assert notice_example(90) == (
+        "With 90 minutes' notice, at 09:00 today the first bookable time is 10:30 today."
+    )
+    assert notice_example(24 * 60) == (
+        "With 1 day's notice, at 09:00 today the first bookable time is 09:00 tomorrow."
+    )
+    assert notice_example(20 * 60) == (
+        "With 20 hours' notice, at 09:00 today the first bookable time is 05:00 tomorrow."
+    )
+    assert buffer_example(0) == "With no buffer, a session can start as soon as another one ends."
+    assert buffer_example(60) == (
+        "With a 1-hour buffer, after a session that ends at 10:00 "
+        "the next one can start at 11:00 at the earliest."
+    )
+    assert horizon_example(14, today=date(2027, 3, 1)) == (
+        "With 2 weeks, on 1 March people can book times until 15 March."
+    )
+    assert horizon_example(1, today=date(2027, 12, 31)) == (
+        "With 1 day, on 31 December people can book times until 1 January 2028."
+    )
+    assert daily_cap_example(None) == "With no limit, every free time of a day can be booked."
+    assert daily_cap_example(1) == (
+        "With a limit of 1, once 1 session is booked on a day, "
+        "that day's other times are no longer offered."
+    )
+    assert cutoff_example(0) == "A mentee can cancel or move a 09:00 session until it starts."
+    assert cutoff_example(6) == (
+        "With 6 hours, a mentee can cancel or move a 09:00 session until 03:00 the same day."
+    )
+    assert cutoff_example(72) == (
+        "With 3 days, a mentee can cancel or move a 09:00 session until 09:00, 3 days before."
+    )
+
+
+def test_examples_follow_the_readers_clock():
+    with timeformat.override(timeformat.TWELVE):
+        assert notice_example(720) == (
+            "With 12 hours' notice, at 9:00 AM today the first bookable time is 9:00 PM today."
+        )
+        assert buffer_example(150 - 30) == (
+            "With a 2-hour buffer, after a session that ends at 10:00 AM "
+            "the next one can start at 12:00 PM at the earliest."
+        )
+        assert cutoff_example(12) == (
+            "With 12 hours, a mentee can cancel or move a 9:00 AM session "
+            "until 9:00 PM the day before."
+        )
+
+
 # --- The mentor editor: every refusal saves nothing --------------------------------------
 
 
@@ -379,16 +605,49 @@ INVALID_EDITS = {
     "unknown tag": ({"expertise": ["999999"]}, "Select a valid choice."),
     "headline over 120": ({"headline": "h" * 121}, "at most 120 characters"),
     "biography over 5000": ({"biography": "b" * 5001}, "at most 5000 characters"),
-    "buffer 121": ({"buffer_minutes": "121"}, "less than or equal to 120"),
+    "buffer 121": ({"buffer_minutes": "121"}, "Choose at most 2 hours (you chose 121 minutes)."),
     "buffer not a number": ({"buffer_minutes": "ten"}, "Enter a whole number."),
-    "horizon 0": ({"booking_horizon_days": "0"}, "greater than or equal to 1"),
-    "horizon 366": ({"booking_horizon_days": "366"}, "less than or equal to 365"),
-    "horizon empty": ({"booking_horizon_days": ""}, "This field is required."),
+    "horizon 0": ({"booking_horizon_days": "0"}, "Choose at least 1 day."),
+    "horizon 366": (
+        {"booking_horizon_days": "366"},
+        "Choose at most 365 days (you chose 366 days).",
+    ),
+    "horizon empty": ({"booking_horizon_days": ""}, "Enter a number."),
     "daily cap 0": ({"max_sessions_per_day": "0"}, "greater than or equal to 1"),
     "daily cap 25": ({"max_sessions_per_day": "25"}, "less than or equal to 24"),
-    "cutoff 169": ({"cancellation_cutoff_hours": "169"}, "less than or equal to 168"),
-    "negative notice": ({"minimum_notice_minutes": "-1"}, "greater than or equal to 0"),
-    "notice over two weeks": ({"minimum_notice_minutes": "20161"}, "less than or equal to 20160"),
+    "cutoff 169": (
+        {"cancellation_cutoff_hours": "169"},
+        "Choose at most 7 days (you chose 169 hours).",
+    ),
+    "negative notice": ({"minimum_notice_minutes": "-1"}, "Choose 0 or more."),
+    "notice over two weeks": (
+        {"minimum_notice_minutes": "20161"},
+        "Choose at most 14 days (you chose 20161 minutes).",
+    ),
+    "notice of 15 days": (
+        {"minimum_notice_minutes": "15", "minimum_notice_minutes_unit": "days"},
+        "Choose at most 14 days (you chose 15 days).",
+    ),
+    "buffer of 3 hours": (
+        {"buffer_minutes": "3", "buffer_minutes_unit": "hours"},
+        "Choose at most 2 hours (you chose 3 hours).",
+    ),
+    "buffer in days": (
+        {"buffer_minutes": "1", "buffer_minutes_unit": "days"},
+        "Choose minutes or hours.",
+    ),
+    "cutoff in minutes": (
+        {"cancellation_cutoff_hours": "90", "cancellation_cutoff_hours_unit": "minutes"},
+        "Choose hours or days.",
+    ),
+    "notice without a unit": (
+        {"minimum_notice_minutes_unit": ""},
+        "Choose minutes, hours or days.",
+    ),
+    "notice in fractions": (
+        {"minimum_notice_minutes": "1.5", "minimum_notice_minutes_unit": "hours"},
+        "Enter a whole number.",
+    ),
     "null character": ({"headline": "bad\x00byte"}, "Null characters are not allowed."),
 }
 
