@@ -40,6 +40,14 @@ CONNECT_WINDOW_SECONDS = 15 * 60
 # Where the pending Google authorization waits in the session between connect and callback.
 PENDING_KEY = "google_calendar_authorization"
 
+# Said wherever Google Calendar would be offered on a site without a Google
+# client (GOOGLE_CLIENT_ID/_SECRET unset): the calendars page, and the
+# message a typed or stale connect or callback link comes back with.
+GOOGLE_UNAVAILABLE = (
+    "Google Calendar is not set up on this site; ask the site's staff, "
+    "or connect any CalDAV calendar below."
+)
+
 
 def own_mentor(request) -> MentorProfile | None:
     return MentorProfile.objects.owned_by(request.user).first()
@@ -67,6 +75,7 @@ def calendar_settings(request):
             "connections": connections,
             "connected": {connection.provider for connection in connections},
             "google_available": google.is_configured(),
+            "google_unavailable": GOOGLE_UNAVAILABLE,
         },
     )
 
@@ -247,6 +256,13 @@ def _not_a_mentor(request):
     return redirect("mentorship:become_mentor")
 
 
+def _google_unavailable(request):
+    """Back to the calendars page, which says Google is not set up here and
+    offers CalDAV: not an error of the request, so no error page."""
+    messages.info(request, GOOGLE_UNAVAILABLE)
+    return redirect("scheduling:calendar_settings")
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
@@ -254,14 +270,7 @@ def google_connect(request):
     if own_mentor(request) is None:
         return _not_a_mentor(request)
     if not google.is_configured():
-        # Not an error of the request: the site has no Google client. Back to
-        # the settings, which offer CalDAV instead.
-        messages.info(
-            request,
-            "Google Calendar is not set up on this site yet. You can connect a CalDAV "
-            "calendar (iCloud, Fastmail, Nextcloud…) instead.",
-        )
-        return redirect("scheduling:calendar_settings")
+        return _google_unavailable(request)
     if request.method != "POST":
         return _page(request)
     url, pending = google.start_authorization(user=request.user)
@@ -278,6 +287,10 @@ def google_callback(request):
     mentor = own_mentor(request)
     if mentor is None:
         return _not_a_mentor(request)
+    if not google.is_configured():
+        # A link back from Google after the site's client was removed: there
+        # is nothing to start again, so no "please start again" page.
+        return _google_unavailable(request)
     if not google.pending_matches(pending, state=request.GET.get("state", ""), user=request.user):
         return _page(
             request,

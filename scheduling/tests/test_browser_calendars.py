@@ -213,7 +213,10 @@ def test_without_google_on_the_site_the_page_offers_caldav_and_an_old_link_comes
     for width, height in ((1280, 900), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
         page.goto("/calendars/")
-        expect(page.locator("#google-unavailable")).to_contain_text("Not available on this site")
+        expect(page.locator("#google-unavailable")).to_have_text(
+            "Google Calendar is not set up on this site; ask the site's staff, "
+            "or connect any CalDAV calendar below."
+        )
         expect(page.get_by_role("link", name="Connect Google Calendar")).to_have_count(0)
         # A bookmarked connect link comes back here with a message, not an error page.
         page.goto("/calendars/google/connect/")

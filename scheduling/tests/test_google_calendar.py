@@ -347,7 +347,7 @@ def test_without_a_google_client_the_page_says_so_and_nothing_starts(
         assert response.status_code == 302
         assert response["Location"] == "/calendars/"
         page = owner_client.get(response["Location"]).content.decode()
-        assert "Google Calendar is not set up on this site yet" in page
+        assert "Google Calendar is not set up on this site; ask the site&#x27;s staff" in page
         assert 'id="google-unavailable"' in page
         assert CONNECT not in page
     assert PENDING_KEY not in owner_client.session

@@ -265,6 +265,116 @@ def test_the_owner_can_disconnect_which_deletes_the_secrets(owner_client, mentor
     assert "Google Calendar" in card
 
 
+# --- Google Calendar with and without a Google client on the site ---------------------------
+
+GOOGLE_CONNECT_URL = "/calendars/google/connect/"
+GOOGLE_CALLBACK_URL = "/calendars/google/callback/"
+GOOGLE_UNAVAILABLE = (
+    "Google Calendar is not set up on this site; ask the site's staff, "
+    "or connect any CalDAV calendar below."
+)
+
+
+@pytest.fixture
+def google_configured(settings):
+    settings.GOOGLE_CLIENT_ID = "client-id.apps.example"
+    settings.GOOGLE_CLIENT_SECRET = "client-secret"
+
+
+@pytest.fixture
+def google_not_configured(settings):
+    settings.GOOGLE_CLIENT_ID = ""
+    settings.GOOGLE_CLIENT_SECRET = ""
+
+
+def connect_cards(response) -> dict[str, str]:
+    """The "Connect a calendar" cards, as HTML, by their heading's id."""
+    text = response.text
+    return dict(
+        re.findall(
+            r'<section class="card[^"]*" aria-labelledby="(connect-\w+)">(.*?)</section>',
+            text,
+            re.S,
+        )
+    )
+
+
+def test_without_a_google_client_google_is_shown_unavailable_with_no_link(
+    owner_client, google_not_configured
+):
+    response = owner_client.get(SETTINGS_URL)
+    cards_by_id = connect_cards(response)
+    google_card = cards_by_id["connect-google"]
+    assert "Not available" in google_card
+    assert f'<p class="small flex-grow-1 mb-0" id="google-unavailable">{GOOGLE_UNAVAILABLE}' in (
+        google_card.replace("&#x27;", "'")
+    )
+    assert GOOGLE_CONNECT_URL not in response.text
+    # CalDAV is offered, below it.
+    assert '<div class="col-12">' in response.text
+    assert 'href="/calendars/caldav/connect/"' in cards_by_id["connect-caldav"]
+
+
+def test_with_a_google_client_google_is_offered(owner_client, google_configured):
+    response = owner_client.get(SETTINGS_URL)
+    google_card = connect_cards(response)["connect-google"]
+    assert f'href="{GOOGLE_CONNECT_URL}">Connect Google Calendar</a>' in google_card
+    assert "Not available" not in google_card
+    assert 'id="google-unavailable"' not in response.text
+
+
+def test_a_google_connection_to_reconnect_offers_reconnecting_only_with_a_client(
+    client, google, settings
+):
+    client.force_login(google.mentor.user)
+    settings.GOOGLE_CLIENT_ID, settings.GOOGLE_CLIENT_SECRET = "client-id", "client-secret"
+    [card] = cards(client.get(SETTINGS_URL))
+    assert f'href="{GOOGLE_CONNECT_URL}">Reconnect</a>' in card
+    assert "google-reconnect-unavailable" not in card
+
+    settings.GOOGLE_CLIENT_ID = ""
+    [card] = cards(client.get(SETTINGS_URL))
+    assert GOOGLE_CONNECT_URL not in card
+    assert "cannot be reconnected" in card
+    assert f'action="{disconnect_url(google)}"' in card  # the way out
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_typed_connect_link_without_a_client_comes_back_with_the_reason(
+    owner_client, google_not_configured, method
+):
+    response = getattr(owner_client, method)(GOOGLE_CONNECT_URL)
+    assert response.status_code == 302
+    assert response["Location"] == SETTINGS_URL
+    assert messages_of(response) == [GOOGLE_UNAVAILABLE]
+    page = owner_client.get(SETTINGS_URL)
+    assert page.status_code == 200
+    assert "google_calendar_authorization" not in owner_client.session
+
+
+def test_a_link_back_from_google_without_a_client_comes_back_with_the_reason(
+    owner_client, google_not_configured
+):
+    session = owner_client.session
+    session["google_calendar_authorization"] = {"state": "abc", "user": "someone"}
+    session.save()
+    response = owner_client.get(f"{GOOGLE_CALLBACK_URL}?state=abc&code=xyz")
+    assert response.status_code == 302
+    assert response["Location"] == SETTINGS_URL
+    assert messages_of(response) == [GOOGLE_UNAVAILABLE]
+    assert "google_calendar_authorization" not in owner_client.session
+    assert not CalendarConnection.objects.exists()
+
+
+def test_with_a_client_the_connect_page_explains_and_starts_nothing_on_get(
+    owner_client, google_configured
+):
+    response = owner_client.get(GOOGLE_CONNECT_URL)
+    assert response.status_code == 200
+    assert "Continue to Google" in response.text
+    assert "google_calendar_authorization" not in owner_client.session
+
+
 # --- In a browser ---------------------------------------------------------------------------
 
 
