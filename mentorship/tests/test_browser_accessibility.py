@@ -229,6 +229,13 @@ def test_mentor_pages_have_no_axe_violations(browser, live_server, mentor, mente
         check(page, found, "mentor page, as its mentor", f"/mentors/{mentor.slug}/")
         check(page, found, "sessions, as mentor", "/sessions/")
         check(page, found, "account settings", "/accounts/settings/")
+        check(page, found, "profile editor", f"/mentors/{mentor.slug}/edit/")
+        page.get_by_label("Buffer between sessions", exact=True).fill("3")
+        page.get_by_label("Buffer between sessions: unit").select_option("hours")
+        page.get_by_role("button", name="Save profile").last.click()
+        expect(page.locator("#id_buffer_minutes_error")).to_be_visible()
+        check(page, found, "profile editor, refused")
+        check(page, found, "calendars", "/calendars/")
     finally:
         context.close()
     assert_none_found(found)
