@@ -30,6 +30,7 @@ from django.utils import timezone as django_timezone
 
 from accounts.validators import validate_timezone
 from core.cache import times_changed
+from core.timeformat import format_time_of_day
 from mentorship.models import MentorProfile
 
 from .models import Availability, SessionType
@@ -61,19 +62,24 @@ WEEKLY_PREFIX = "RRULE:FREQ=WEEKLY"
 EXDATE_VALUE = re.compile(r"(\d{8})T\d{6}")
 
 
+def _hours(start: time, end: time) -> str:
+    """“09:00–12:00” on the reader's clock (messages are read by the person acting)."""
+    return f"{format_time_of_day(start)}–{format_time_of_day(end)}"
+
+
 def check_day_ranges(ranges: list[tuple[time, time]], *, label: str) -> list[tuple[time, time]]:
     """``ranges`` sorted; ValidationError if one ends before it starts or two overlap."""
     ordered = sorted(ranges)
     for range_start, range_end in ordered:
         if range_end <= range_start:
             raise ValidationError(
-                f"{label}: {range_start:%H:%M}–{range_end:%H:%M} must end after it starts."
+                f"{label}: {_hours(range_start, range_end)} must end after it starts."
             )
     for (first_start, first_end), (second_start, second_end) in pairwise(ordered):
         if second_start < first_end:
             raise ValidationError(
-                f"{label}: {first_start:%H:%M}–{first_end:%H:%M} and "
-                f"{second_start:%H:%M}–{second_end:%H:%M} overlap."
+                f"{label}: {_hours(first_start, first_end)} and "
+                f"{_hours(second_start, second_end)} overlap."
             )
     return ordered
 
@@ -323,7 +329,7 @@ def set_date_override(
         )
         if row.end <= row.start:
             raise ValidationError(
-                f"{day_label(day)}: the clocks skip {range_start:%H:%M}–{range_end:%H:%M} "
+                f"{day_label(day)}: the clocks skip {_hours(range_start, range_end)} "
                 "that day. Choose hours before or after the change."
             )
         row.full_clean(exclude=["mentor"])

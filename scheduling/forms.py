@@ -8,7 +8,7 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import pairwise
+from itertools import groupby, pairwise
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -19,19 +19,89 @@ from django.utils import timezone
 from accounts.forms import clean_person_name
 from accounts.models import User
 from accounts.validators import known_timezones
+from core.timeformat import format_time_of_day
 
 from .availability import WEEKDAY_NAMES
 from .models import SESSION_MAX_MINUTES, SESSION_MIN_MINUTES, SessionType
 
 MAX_RANGES_PER_DAY = 6
 OVERRIDE_RANGES = 3
+WEEKDAY_SHORT_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+# The choices of a time select: every quarter of an hour, like most
+# scheduling tools. The forms accept any minute (09:05 posted or saved earlier
+# is kept and shown), so the step is only what the list offers.
+TIME_STEP_MINUTES = 15
+# What "turn a day on" and the first "Add a range" of a day fill in.
+DEFAULT_RANGE = ("09:00", "17:00")
 
 
-def time_field() -> forms.TimeField:
-    return forms.TimeField(
-        required=False,
-        widget=forms.TimeInput(attrs={"type": "time", "class": "form-control"}, format="%H:%M"),
-    )
+def parse_time_of_day(value) -> time | None:
+    """``value`` ("HH:MM" or "HH:MM:SS", or a ``time``) as a time; None if it is not one."""
+    if isinstance(value, time):
+        return value
+    try:
+        return time.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+
+
+def time_of_day_label(value) -> str:
+    """A form value as the reader's clock writes it; an unreadable one as it is."""
+    parsed = parse_time_of_day(value)
+    return format_time_of_day(parsed) if parsed is not None else str(value)
+
+
+class TimeOfDaySelect(forms.Select):
+    """A time of day chosen from a list, every ``TIME_STEP_MINUTES``.
+
+    ``<input type=time>`` writes times as the browser's locale does (12-hour
+    in the US whatever the person chose); this list writes them on the
+    reader's clock (``core.timeformat``, decided when it is rendered), and
+    posts "HH:MM". A value off the list (09:05 saved earlier, or anything
+    posted) is listed too, in order, and selected, so it is never silently
+    replaced. ``blank`` labels an empty first choice (an optional time);
+    without it, an empty value still gets one, labelled "—", so a blank
+    field shows as blank.
+    """
+
+    def __init__(self, attrs=None, *, blank: str | None = None):
+        super().__init__({"class": "form-select", **(attrs or {})})
+        self.blank = blank
+
+    def format_value(self, value):
+        if value is None or value == "":
+            return [""]
+        if isinstance(value, time):
+            return [f"{value:%H:%M}"]
+        return [str(value)]
+
+    def get_context(self, name, value, attrs):
+        [current] = self.format_value(value)
+        self.choices = time_choices(current, blank=self.blank)
+        return super().get_context(name, value, attrs)
+
+
+def time_choices(current: str = "", *, blank: str | None = None) -> list[tuple[str, str]]:
+    """The choices of a ``TimeOfDaySelect`` showing ``current``."""
+    values = [
+        f"{minutes // 60:02d}:{minutes % 60:02d}"
+        for minutes in range(0, 24 * 60, TIME_STEP_MINUTES)
+    ]
+    if current and current not in values:
+        # Off the list (09:05 saved earlier, or whatever was posted): shown
+        # where it falls, or first if it is no time at all.
+        if parse_time_of_day(current) is None:
+            values.insert(0, current)
+        else:
+            values = sorted([*values, current], key=parse_time_of_day)
+    choices = [(value, time_of_day_label(value)) for value in values]
+    if blank is not None or not current:
+        choices.insert(0, ("", blank if blank is not None else "—"))
+    return choices
+
+
+def time_field(*, blank: str | None = None) -> forms.TimeField:
+    return forms.TimeField(required=False, widget=TimeOfDaySelect(blank=blank))
 
 
 def clean_ranges(form: forms.Form, pairs: list[tuple[str, str]]) -> list[tuple[time, time]]:
@@ -53,20 +123,23 @@ def clean_ranges(form: forms.Form, pairs: list[tuple[str, str]]) -> list[tuple[t
         elif end is None:
             form.add_error(end_name, "Enter an end time as well.")
         elif end <= start:
-            form.add_error(end_name, f"End after the start ({start:%H:%M}).")
+            form.add_error(end_name, f"End after the start ({format_time_of_day(start)}).")
         else:
             ranges.append((start, end, start_name))
     ranges.sort()
     for (first_start, first_end, _), (second_start, _, second_name) in pairwise(ranges):
         if second_start < first_end:
             form.add_error(
-                second_name, f"Overlaps {first_start:%H:%M}–{first_end:%H:%M} on the same day."
+                second_name,
+                f"Overlaps {format_time_of_day(first_start)}–{format_time_of_day(first_end)} "
+                "on the same day.",
             )
     return [(start, end) for start, end, _ in ranges]
 
 
 class MarksInvalidFields(forms.Form):
-    """Adds Bootstrap's ``is-invalid`` (and ``aria-invalid``) to fields with errors."""
+    """Adds Bootstrap's ``is-invalid`` to fields with errors (Django adds
+    ``aria-invalid`` and ``aria-describedby``)."""
 
     def full_clean(self):
         super().full_clean()
@@ -74,34 +147,150 @@ class MarksInvalidFields(forms.Form):
             if name in self.fields:
                 attrs = self.fields[name].widget.attrs
                 attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-                attrs["aria-invalid"] = "true"
+
+    def focus_first_error(self) -> str | None:
+        """Gives the first field with an error (in the form's order) ``autofocus``,
+        so the page opens, or htmx swaps the form in, with the field to correct
+        focused rather than a message at the top and the field out of sight.
+        Its name, or None."""
+        first = next((name for name in self.fields if name in self.errors), None)
+        if first is not None:
+            self.fields[first].widget.attrs["autofocus"] = True
+        return first
 
 
-def _row_count(data, weekday: int, default: int) -> int:
+# --- The weekly hours: the week as the form holds it, and its edits --------------------------
+
+# A week being edited: per weekday (0 = Monday), its rows as posted: ("HH:MM", "HH:MM")
+# strings, possibly blank or not yet valid. The edits below work on it, never saving:
+# the editor re-shows the form with the result and only "Save" stores anything.
+Week = dict[int, list[tuple[str, str]]]
+
+
+def _row_count(data, weekday: int) -> int:
+    """How many rows ``data`` holds for ``weekday``: its ``day<n>-rows`` field,
+    else as many as it has fields for (a POST made without the page)."""
     try:
-        count = int(data.get(f"day{weekday}-rows", default))
+        count = int(data.get(f"day{weekday}-rows", ""))
     except (TypeError, ValueError):
-        count = default
-    return min(max(count, 1), MAX_RANGES_PER_DAY)
+        count = 0
+        for index in range(MAX_RANGES_PER_DAY):
+            if f"day{weekday}-{index}-start" in data or f"day{weekday}-{index}-end" in data:
+                count = index + 1
+    return min(max(count, 0), MAX_RANGES_PER_DAY)
+
+
+def week_of(data) -> Week:
+    """The week ``data`` (the weekly form's POST) holds."""
+    return {
+        weekday: [
+            (
+                str(data.get(f"day{weekday}-{index}-start", "")).strip(),
+                str(data.get(f"day{weekday}-{index}-end", "")).strip(),
+            )
+            for index in range(_row_count(data, weekday))
+        ]
+        for weekday in range(7)
+    }
+
+
+def week_data(week: Week) -> dict[str, str]:
+    """The form data of ``week``: the inverse of ``week_of``."""
+    data = {}
+    for weekday in range(7):
+        rows = week.get(weekday, [])[:MAX_RANGES_PER_DAY]
+        data[f"day{weekday}-rows"] = str(len(rows))
+        for index, (start, end) in enumerate(rows):
+            data[f"day{weekday}-{index}-start"] = start
+            data[f"day{weekday}-{index}-end"] = end
+    return data
+
+
+def week_from_hours(weekly: dict[int, list[tuple[time, time]]]) -> Week:
+    """Stored weekly hours as a week to edit."""
+    return {
+        weekday: [(f"{start:%H:%M}", f"{end:%H:%M}") for start, end in weekly.get(weekday, [])]
+        for weekday in range(7)
+    }
+
+
+def toggle_day(week: Week, weekday: int) -> Week:
+    """The day off if it has rows, else on with ``DEFAULT_RANGE``."""
+    return {**week, weekday: [] if week.get(weekday) else [DEFAULT_RANGE]}
+
+
+def suggested_range(rows: list[tuple[str, str]]) -> tuple[str, str]:
+    """The row "Add a range" adds: ``DEFAULT_RANGE`` on an empty day, else an
+    hour starting an hour after the last end; blank if that would pass midnight."""
+    if not rows:
+        return DEFAULT_RANGE
+    last_end = parse_time_of_day(rows[-1][1])
+    if last_end is None:
+        return ("", "")
+    start = last_end.hour * 60 + last_end.minute + 60
+    end = start + 60
+    if end >= 24 * 60:
+        return ("", "")
+    return (f"{start // 60:02d}:{start % 60:02d}", f"{end // 60:02d}:{end % 60:02d}")
+
+
+def add_range(week: Week, weekday: int) -> Week:
+    rows = week.get(weekday, [])
+    if len(rows) >= MAX_RANGES_PER_DAY:
+        return week
+    return {**week, weekday: [*rows, suggested_range(rows)]}
+
+
+def remove_range(week: Week, weekday: int, index: int) -> Week:
+    rows = week.get(weekday, [])
+    return {**week, weekday: [row for position, row in enumerate(rows) if position != index]}
+
+
+def copy_day(week: Week, *, source: int, targets: list[int]) -> Week:
+    """``week`` with each of ``targets`` given the ``source`` day's rows
+    (its blank rows left out): "copy Monday to Tuesday and Thursday"."""
+    rows = [(start, end) for start, end in week.get(source, []) if start or end]
+    copied = dict(week)
+    for target in targets:
+        if target != source:
+            copied[target] = list(rows)
+    return copied
+
+
+def day_names(weekdays: list[int]) -> str:
+    """“Monday”, “Monday and Tuesday”, “Monday, Tuesday and Friday”."""
+    names = [WEEKDAY_NAMES[weekday] for weekday in sorted(weekdays)]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def ranges_summary(rows: list[tuple[str, str]]) -> str:
+    """“09:00–12:00, 14:00–17:00” on the reader's clock; “Unavailable” for none."""
+    filled = [(start, end) for start, end in rows if start or end]
+    if not filled:
+        return "Unavailable"
+    return ", ".join(
+        f"{time_of_day_label(start) if start else '…'}–{time_of_day_label(end) if end else '…'}"
+        for start, end in filled
+    )
 
 
 class WeeklyHoursForm(MarksInvalidFields):
-    """Per weekday, a few (start, end) rows; ``day<weekday>-rows`` says how many
-    were shown, so the page always has one blank row to add a range."""
+    """Per weekday, its (start, end) rows; ``day<weekday>-rows`` says how many
+    the page showed (none: the day is off).
+
+    Bound to a POST, or unbound with ``weekly``, the stored hours."""
 
     def __init__(self, data=None, *, weekly: dict[int, list[tuple[time, time]]] | None = None):
         super().__init__(data)
-        weekly = weekly or {}
-        self.rows = {}
+        stored = week_from_hours(weekly or {})
+        self.week = week_of(data) if data is not None else stored
         for weekday in range(7):
-            existing = weekly.get(weekday, [])
-            default = min(len(existing) + 1, MAX_RANGES_PER_DAY)
-            count = _row_count(data, weekday, default) if data is not None else default
-            self.rows[weekday] = count
-            for index in range(count):
+            for index, (start, end) in enumerate(self.week[weekday]):
                 start_field, end_field = time_field(), time_field()
-                if index < len(existing):
-                    start_field.initial, end_field.initial = existing[index]
+                if data is None:
+                    start_field.initial, end_field.initial = start, end
                 label = f"{WEEKDAY_NAMES[weekday]}, range {index + 1}"
                 start_field.label, end_field.label = f"{label}: start", f"{label}: end"
                 self.fields[f"day{weekday}-{index}-start"] = start_field
@@ -113,7 +302,7 @@ class WeeklyHoursForm(MarksInvalidFields):
         for weekday in range(7):
             pairs = [
                 (f"day{weekday}-{index}-start", f"day{weekday}-{index}-end")
-                for index in range(self.rows[weekday])
+                for index in range(len(self.week[weekday]))
             ]
             ranges = clean_ranges(self, pairs)
             if ranges:
@@ -122,48 +311,69 @@ class WeeklyHoursForm(MarksInvalidFields):
 
     def days(self) -> list[dict]:
         """What the template shows: each weekday with its bound field pairs."""
-        return [
-            {
-                "index": weekday,
-                "name": name,
-                "rows_count": self.rows[weekday],
-                "can_add": self.rows[weekday] < MAX_RANGES_PER_DAY,
-                "rows": [
-                    (self[f"day{weekday}-{index}-start"], self[f"day{weekday}-{index}-end"])
-                    for index in range(self.rows[weekday])
-                ],
-            }
-            for weekday, name in enumerate(WEEKDAY_NAMES)
-        ]
+        days = []
+        for weekday, name in enumerate(WEEKDAY_NAMES):
+            rows = self.week[weekday]
+            names = [
+                field_name
+                for index in range(len(rows))
+                for field_name in (f"day{weekday}-{index}-start", f"day{weekday}-{index}-end")
+            ]
+            days.append(
+                {
+                    "index": weekday,
+                    "name": name,
+                    "short_name": WEEKDAY_SHORT_NAMES[weekday],
+                    "rows_count": len(rows),
+                    "is_on": bool(rows),
+                    "can_add": len(rows) < MAX_RANGES_PER_DAY,
+                    "summary": ranges_summary(rows),
+                    "has_errors": self.is_bound and any(name in self.errors for name in names),
+                    "others": [
+                        (other, other_name, f"copy{weekday}-to-{other}")
+                        for other, other_name in enumerate(WEEKDAY_NAMES)
+                        if other != weekday
+                    ],
+                    # The ids of its buttons, which the editor may focus.
+                    "toggle_id": f"toggle-{weekday}",
+                    "add_id": f"add-{weekday}",
+                    "copy_id": f"copy-{weekday}",
+                    "rows": [
+                        {
+                            "start": self[f"day{weekday}-{index}-start"],
+                            "end": self[f"day{weekday}-{index}-end"],
+                            "remove_action": f"remove:{weekday}:{index}",
+                            "remove_id": f"remove-{weekday}-{index}",
+                            "remove_label": f"{name}, range {index + 1}",
+                        }
+                        for index in range(len(rows))
+                    ],
+                }
+            )
+        return days
 
-
-def copy_day(data, *, source: int, targets: list[int]):
-    """``data`` (a POST) with the ``source`` weekday's rows copied onto each of
-    ``targets``: the no-JavaScript "copy Monday to other days"."""
-    data = data.copy()
-    rows = _row_count(data, source, 1)
-    pairs = [
-        (data.get(f"day{source}-{index}-start", ""), data.get(f"day{source}-{index}-end", ""))
-        for index in range(rows)
-    ]
-    pairs = [(start, end) for start, end in pairs if start or end]
-    for target in targets:
-        if target == source:
-            continue
-        for index in range(MAX_RANGES_PER_DAY):
-            data.pop(f"day{target}-{index}-start", None)
-            data.pop(f"day{target}-{index}-end", None)
-        for index, (start, end) in enumerate(pairs):
-            data[f"day{target}-{index}-start"] = start
-            data[f"day{target}-{index}-end"] = end
-        data[f"day{target}-rows"] = str(min(len(pairs) + 1, MAX_RANGES_PER_DAY))
-    return data
-
-
-def add_row(data, *, weekday: int):
-    data = data.copy()
-    data[f"day{weekday}-rows"] = str(_row_count(data, weekday, 1) + 1)
-    return data
+    def groups(self) -> list[dict]:
+        """The days in runs of consecutive days with the same hours, each with
+        its summary line: “Mon–Fri”, “09:00–12:00, 14:00–17:00”."""
+        groups = []
+        for _summary, run in groupby(self.days(), key=lambda day: day["summary"]):
+            days = list(run)
+            first, last = days[0], days[-1]
+            label = (
+                first["short_name"]
+                if first is last
+                else f"{first['short_name']}–{last['short_name']}"
+            )
+            groups.append(
+                {
+                    "days": days,
+                    "label": label,
+                    "summary": first["summary"],
+                    "weekdays": [day["index"] for day in days],
+                    "has_errors": any(day["has_errors"] for day in days),
+                }
+            )
+        return groups
 
 
 class DateOverrideForm(MarksInvalidFields):
@@ -209,6 +419,10 @@ TIME_OFF_REACH = timedelta(days=5 * 366)
 
 
 class TimeOffForm(MarksInvalidFields):
+    """Time off from a date (and time) until a date (and time), both in the
+    mentor's zone. The "until" date is included: with no time, the time off
+    lasts to the end of that day (it is stored ending at the next midnight)."""
+
     start_date = forms.DateField(
         label="From",
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
@@ -216,18 +430,17 @@ class TimeOffForm(MarksInvalidFields):
     start_time = forms.TimeField(
         required=False,
         label="at",
-        help_text="Blank: from the start of the day.",
-        widget=forms.TimeInput(attrs={"type": "time", "class": "form-control"}, format="%H:%M"),
+        widget=TimeOfDaySelect(blank="Start of the day"),
     )
     end_date = forms.DateField(
         label="Until",
+        help_text="Included: off until the end of that day, unless you choose a time.",
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
     )
     end_time = forms.TimeField(
         required=False,
         label="at",
-        help_text="Blank: to the end of the day.",
-        widget=forms.TimeInput(attrs={"type": "time", "class": "form-control"}, format="%H:%M"),
+        widget=TimeOfDaySelect(blank="End of the day"),
     )
 
     def clean(self):
