@@ -2,8 +2,11 @@
 
 ``compute_slots`` is a pure function of plain data (UTC in, UTC out);
 ``available_slots`` loads that data for one mentor in a constant number of
-queries and calls it. Nothing here calls an external calendar: busy times from
-calendars arrive as ``BusyInterval`` rows, written by the sync task.
+queries (``load_schedule``) and calls it. Nothing here calls an external
+calendar: busy times from calendars arrive as ``BusyInterval`` rows, written
+by the sync task. ``compute_slots`` is made of small steps (bounds, runs of
+hours, obstacles, the grid, the daily cap) that ``scheduling.explain`` runs
+for a single start to say why it is not offered.
 
 Rules (DESIGN.md §6). A slot is offered only if
 - it lies wholly inside an available window and outside every blocked window;
@@ -44,7 +47,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -288,6 +291,83 @@ def _available_runs(windows: Sequence[Window], range_start: datetime, range_end:
         stepped = True
 
 
+# --- The engine's steps ---------------------------------------------------------------------
+#
+# ``compute_slots`` runs these over a range of starts; ``scheduling.explain``
+# runs the same ones for a single start to name every reason it is not offered.
+# A rule changed here changes both (``test_explain_agrees`` checks they agree).
+
+
+def start_bounds(rules: BookingRules, *, now: datetime, start: datetime, end: datetime):
+    """(earliest, latest): slot starts asked for in [start, end) must lie in
+    [earliest, latest): at least the minimum notice after ``now``, and before
+    both ``end`` and the end of the booking horizon."""
+    return max(start, now + rules.minimum_notice), min(end, now + rules.horizon)
+
+
+def blocked_occurrences(windows: Sequence[Window], range_start: datetime, range_end: datetime):
+    """Occurrences of the blocked windows (time off) touching [range_start, range_end)."""
+    return [
+        occurrence
+        for window in windows
+        if window.kind == "blocked"
+        for occurrence in expand(window, range_start, range_end)
+    ]
+
+
+def open_runs(windows: Sequence[Window], range_start: datetime, range_end: datetime):
+    """The available time touching [range_start, range_end): merged runs of
+    the available windows' occurrences, each whole from its start (slots are
+    laid on a grid from a run's start, see ``grid_start``)."""
+    return _available_runs(
+        [window for window in windows if window.kind != "blocked"], range_start, range_end
+    )
+
+
+def widened(intervals: Iterable[Interval], buffer: timedelta) -> list[Interval]:
+    """Sessions or busy times with the mentor's buffer added on both sides."""
+    return [(start - buffer, end + buffer) for start, end in intervals]
+
+
+def merged_obstacles(
+    *,
+    blocked: Iterable[Interval],
+    sessions: Iterable[Interval],
+    busy: Iterable[Interval],
+    buffer: timedelta,
+) -> list[Interval]:
+    """What no slot may overlap: blocked time as it is, sessions and busy
+    times widened by the buffer; merged (sorted and disjoint)."""
+    return merge([*blocked, *widened(sessions, buffer), *widened(busy, buffer)])
+
+
+def overlaps(interval: Interval, slot_start: datetime, slot_end: datetime) -> bool:
+    """Whether ``interval`` and [slot_start, slot_end) share time (touching is not sharing)."""
+    return interval[0] < slot_end and interval[1] > slot_start
+
+
+def full_days(rules: BookingRules, sessions_per_day: Counter | None) -> set[date]:
+    """The mentor's local dates whose session count has reached the daily cap."""
+    cap = rules.max_sessions_per_day
+    if cap is None or not sessions_per_day:
+        return set()
+    return {day for day, count in sessions_per_day.items() if count >= cap}
+
+
+def local_day(moment: datetime, rules: BookingRules) -> date:
+    """The date in the mentor's zone at ``moment``: the day the daily cap counts."""
+    return moment.astimezone(ZoneInfo(rules.mentor_timezone)).date()
+
+
+def grid_start(run_start: datetime, earliest: datetime, duration: timedelta) -> datetime:
+    """The first slot start at or after ``earliest`` on the grid of a run
+    beginning at ``run_start``: its start, then every ``duration``."""
+    if run_start >= earliest:
+        return run_start
+    steps = -(-(earliest - run_start) // duration)
+    return run_start + steps * duration
+
+
 # --- The engine ---------------------------------------------------------------------------
 
 
@@ -311,50 +391,27 @@ def compute_slots(
     duration = rules.duration
     if duration <= timedelta(0) or end <= start:
         return []
-    earliest = max(start, now + rules.minimum_notice)
-    # Slots start before both ``end`` and the horizon (both exclusive).
-    latest_start = min(end, now + rules.horizon)
+    earliest, latest_start = start_bounds(rules, now=now, start=start, end=end)
     if earliest >= latest_start:
         return []
 
     # Windows that could hold a slot starting in range.
     reach_start, reach_end = earliest - duration, latest_start + duration
-    blocked = [
-        occurrence
-        for window in windows
-        if window.kind == "blocked"
-        for occurrence in expand(window, reach_start, reach_end)
-    ]
-    open_windows = _available_runs(
-        [window for window in windows if window.kind != "blocked"], reach_start, reach_end
-    )
+    blocked = blocked_occurrences(windows, reach_start, reach_end)
+    open_windows = open_runs(windows, reach_start, reach_end)
     if not open_windows:
         return []
 
-    buffer = rules.buffer
-    obstacles = merge(
-        [
-            *blocked,
-            *((s - buffer, e + buffer) for s, e in sessions),
-            *((s - buffer, e + buffer) for s, e in busy),
-        ]
-    )
+    obstacles = merged_obstacles(blocked=blocked, sessions=sessions, busy=busy, buffer=rules.buffer)
     obstacle_ends = [obstacle_end for _start, obstacle_end in obstacles]
 
-    cap = rules.max_sessions_per_day
-    mentor_zone = ZoneInfo(rules.mentor_timezone)
-    full_days: set[date] = set()
-    if cap is not None and sessions_per_day:
-        full_days = {day for day, count in sessions_per_day.items() if count >= cap}
+    days_full = full_days(rules, sessions_per_day)
 
     slots: list[Slot] = []
     for window_start, window_end in open_windows:
         # Jump to the first grid point at or after ``earliest``, keeping the
         # grid anchored at the window's start.
-        slot_start = window_start
-        if slot_start < earliest:
-            steps = -(-(earliest - window_start) // duration)
-            slot_start = window_start + steps * duration
+        slot_start = grid_start(window_start, earliest, duration)
         # Candidates only move forward, so one pointer walks the obstacles
         # (merged: sorted and disjoint) instead of a search per candidate.
         index = bisect.bisect_right(obstacle_ends, slot_start)
@@ -363,9 +420,7 @@ def compute_slots(
             while index < len(obstacles) and obstacle_ends[index] <= slot_start:
                 index += 1
             clear = index == len(obstacles) or obstacles[index][0] >= slot_end
-            if clear and (
-                not full_days or slot_start.astimezone(mentor_zone).date() not in full_days
-            ):
+            if clear and (not days_full or local_day(slot_start, rules) not in days_full):
                 slots.append(Slot(slot_start, slot_end))
             slot_start = slot_end
     return slots
@@ -376,37 +431,64 @@ def compute_slots(
 BUSY = "busy"  # a busy interval's status in available_slots' query (no session status)
 
 
-def available_slots(
-    mentor, session_type, start: datetime, end: datetime, *, now=None, ignoring=None
-) -> list[Slot]:
-    """``mentor``'s bookable slots for ``session_type`` starting in [start, end).
+@dataclass
+class Schedule:
+    """What the engine needs of one mentor around a range, loaded by
+    ``load_schedule``: ``compute_slots``'s arguments but ``now`` and the range.
 
-    Two queries whatever the range or the number of rules, sessions and busy
-    intervals: availability rows, then sessions and busy intervals together. ``mentor.user``
-    should be loaded with the mentor (``select_related("user")``).
-
-    The mentor's time is taken by their sessions as mentor and also by those
-    they booked as a mentee of someone else. ``ignoring`` is the primary key
-    of a session to leave out: the one being rescheduled, whose time is free
-    to move into.
+    With ``identified``, ``session_refs`` and ``busy_refs`` say what each
+    entry of ``sessions`` and ``busy`` is: the session's id, and the busy
+    interval's calendar connection id (None for one without), in the same
+    order; otherwise they are empty.
     """
-    from django.db.models import CharField, F, Q, Value
-    from django.utils import timezone as django_timezone
 
-    from mentorship.models import MenteeProfile
+    windows: list[Window]
+    sessions: list[Interval]
+    busy: list[Interval]
+    rules: BookingRules
+    sessions_per_day: Counter
+    session_refs: list = field(default_factory=list)
+    busy_refs: list = field(default_factory=list)
 
-    from .models import Availability, BusyInterval, Session
 
-    now = now or django_timezone.now()
-    duration = timedelta(minutes=session_type.duration_minutes)
-    rules = BookingRules(
-        duration=duration,
+def booking_rules(mentor, session_type) -> BookingRules:
+    """The mentor's booking rules for ``session_type``'s length."""
+    return BookingRules(
+        duration=timedelta(minutes=session_type.duration_minutes),
         buffer=timedelta(minutes=mentor.buffer_minutes),
         minimum_notice=timedelta(minutes=mentor.minimum_notice_minutes),
         horizon=timedelta(days=mentor.booking_horizon_days),
         max_sessions_per_day=mentor.max_sessions_per_day,
         mentor_timezone=mentor.user.timezone,
     )
+
+
+def load_schedule(
+    mentor,
+    session_type,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+    ignoring=None,
+    identified: bool = False,
+) -> Schedule:
+    """``mentor``'s availability, sessions and busy times that matter to
+    slots of ``session_type`` starting in [start, end), at ``now``.
+
+    Two queries whatever the range or the number of rules, sessions and busy
+    intervals: availability rows, then sessions and busy intervals together.
+    ``mentor.user`` should be loaded with the mentor (``select_related("user")``).
+    ``ignoring`` and ``identified``: see ``available_slots`` and ``Schedule``.
+    """
+    from django.db.models import CharField, F, Q, Value
+
+    from mentorship.models import MenteeProfile
+
+    from .models import Availability, BusyInterval, Session
+
+    rules = booking_rules(mentor, session_type)
+    duration = rules.duration
     windows = [
         Window(row.kind, row.timezone, row.start, row.end, row.recurrence)
         for row in Availability.objects.filter(mentor=mentor).only(
@@ -437,27 +519,53 @@ def available_slots(
         mentor=mentor, start__lt=end + reach, end__gt=start - reach
     ).annotate(kind=Value(BUSY, output_field=CharField()), owner=F("mentor_id"))
     columns = ("start", "end", "kind", "owner")
-    sessions_per_day: Counter = Counter()
-    blocking, busy = [], []
+    if identified:
+        sessions = sessions.annotate(ref=F("pk"))
+        busy_rows = busy_rows.annotate(ref=F("connection_id"))
+        columns += ("ref",)
+    schedule = Schedule(windows, [], [], rules, Counter())
     mentor_zone = ZoneInfo(mentor.user.timezone)
     rows = sessions.order_by().values_list(*columns)
-    for row_start, row_end, kind, owner in rows.union(
+    for row_start, row_end, kind, owner, *ref in rows.union(
         busy_rows.order_by().values_list(*columns), all=True
     ):
         if kind == BUSY:
-            busy.append((row_start, row_end))
+            schedule.busy.append((row_start, row_end))
+            schedule.busy_refs.extend(ref)
             continue
         if owner == mentor.pk:  # the daily cap counts sessions given, not taken
-            sessions_per_day[row_start.astimezone(mentor_zone).date()] += 1
+            schedule.sessions_per_day[row_start.astimezone(mentor_zone).date()] += 1
         if kind in (Session.Status.UPCOMING, Session.Status.ACTIVE, Session.Status.PENDING):
-            blocking.append((row_start, row_end))
+            schedule.sessions.append((row_start, row_end))
+            schedule.session_refs.extend(ref)
+    return schedule
+
+
+def available_slots(
+    mentor, session_type, start: datetime, end: datetime, *, now=None, ignoring=None
+) -> list[Slot]:
+    """``mentor``'s bookable slots for ``session_type`` starting in [start, end).
+
+    Two queries whatever the range or the number of rules, sessions and busy
+    intervals (``load_schedule``). ``mentor.user`` should be loaded with the
+    mentor (``select_related("user")``).
+
+    The mentor's time is taken by their sessions as mentor and also by those
+    they booked as a mentee of someone else. ``ignoring`` is the primary key
+    of a session to leave out: the one being rescheduled, whose time is free
+    to move into.
+    """
+    from django.utils import timezone as django_timezone
+
+    now = now or django_timezone.now()
+    schedule = load_schedule(mentor, session_type, start, end, now=now, ignoring=ignoring)
     return compute_slots(
-        windows=windows,
-        sessions=blocking,
-        busy=busy,
-        rules=rules,
+        windows=schedule.windows,
+        sessions=schedule.sessions,
+        busy=schedule.busy,
+        rules=schedule.rules,
         now=now,
         start=start,
         end=end,
-        sessions_per_day=sessions_per_day,
+        sessions_per_day=schedule.sessions_per_day,
     )
