@@ -4,7 +4,7 @@ and, for external calendars, ``calendars/views.py``."""
 from django.urls import path
 
 from .calendars import views as calendars
-from .views import availability, booking, feeds, holds, session_types, sessions, slots
+from .views import availability, booking, explain, feeds, holds, session_types, sessions, slots
 
 app_name = "scheduling"
 
@@ -21,6 +21,11 @@ urlpatterns = [
         "mentors/<slug:slug>/availability/preview/",
         availability.availability_preview,
         name="availability_preview",
+    ),
+    path(
+        "mentors/<slug:slug>/availability/explain/",
+        explain.availability_explain,
+        name="availability_explain",
     ),
     path(
         "mentors/<slug:slug>/availability/overrides/",
