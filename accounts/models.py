@@ -84,6 +84,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         "time format",
         max_length=2,
         blank=True,
+        # Also the database's default: rows written by code that predates the
+        # column (an older migration state, another process mid-deploy).
+        default="",
+        db_default="",
         choices=[
             ("", "As my browser shows times"),
             ("24", "24-hour (17:00)"),

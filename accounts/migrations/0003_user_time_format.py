@@ -14,6 +14,8 @@ class Migration(migrations.Migration):
             name="time_format",
             field=models.CharField(
                 blank=True,
+                default="",
+                db_default="",
                 choices=[
                     ("", "As my browser shows times"),
                     ("24", "24-hour (17:00)"),
