@@ -20,8 +20,10 @@ Codes, in the order reasons are listed: ``not_accepting``, ``inactive_type``,
 ``past``, ``notice``, ``horizon``, ``outside_hours``, ``day_off`` (a date
 override: the day off, or other hours that day), ``off_grid`` (inside the
 hours, but not one of the starts laid every session length from their
-beginning), ``time_off``, ``session``, ``buffer`` (the buffer around a
-session or a calendar's busy time), ``calendar_busy``, ``daily_cap``.
+beginning; reported as ``outside_hours`` with a message naming the nearest
+starts, so that the JSON keeps to the codes the contract lists),
+``time_off``, ``session``, ``buffer`` (the buffer around a session or a
+calendar's busy time), ``calendar_busy``, ``daily_cap``.
 """
 
 from __future__ import annotations
@@ -435,7 +437,12 @@ class _Words:
         )
         if nearest:
             text += f" The nearest: {' and '.join(_clock(moment) for moment in nearest)}."
-        return Reason("off_grid", text, f"{self.availability_url}#weekly-hours", "Weekly hours")
+        # Reported as ``outside_hours``: the codes are a fixed contract (DESIGN,
+        # issue 17) and a start between the start times is not in the hours'
+        # list of starts; the message says which starts there are.
+        return Reason(
+            "outside_hours", text, f"{self.availability_url}#weekly-hours", "Weekly hours"
+        )
 
     def _time_off(self, finding: Finding) -> Reason:
         return Reason(
