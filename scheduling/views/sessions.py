@@ -71,11 +71,12 @@ def session_list(request):
     live = [s for s in mine if s.status != Session.Status.CANCELLED]
     # A no-show is over even if its planned end has not come yet.
     over = [s for s in live if s.end <= now or s.status == Session.Status.NO_SHOW]
+    over_ids = {s.pk for s in over}  # a set: the list check was quadratic (issue 18)
     return render(
         request,
         "scheduling/session_list.html",
         {
-            "upcoming": [s for s in live if s not in over],
+            "upcoming": [s for s in live if s.pk not in over_ids],
             "past": list(reversed(over)),
             "cancelled": list(reversed(cancelled)),
         },
