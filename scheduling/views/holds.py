@@ -5,12 +5,10 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
-
-from mentorship.models import MentorProfile
 
 from ..holds import HoldLapsed, confirm_hold, release_hold, session_for_token
 from ..models import Session
@@ -35,11 +33,10 @@ def hold_sent(request, slug):
     visitor, where the link went and until when; POST gives it back (a wrong
     address) and returns to the picker with the time chosen. Only the browser
     that made the hold sees it (the session id is in its session)."""
-    mentor = get_object_or_404(MentorProfile, slug=slug)
     held_id = request.session.get(HELD_KEY)
     session = (
         Session.objects.select_related("mentor__user", "mentee__user", "session_type")
-        .filter(pk=held_id, mentor=mentor)
+        .filter(pk=held_id, mentor__slug=slug)
         .first()
         if held_id
         else None
@@ -50,8 +47,11 @@ def hold_sent(request, slug):
         if release_hold(session=session):
             messages.info(request, "The hold is released. Check your details and book again.")
         request.session.pop(HELD_KEY, None)
-        chosen = urlencode({"type": session.session_type.slug, "start": utc_iso(session.start)})
-        return redirect(f"{reverse('scheduling:book', kwargs={'slug': slug})}?{chosen}")
+        # The picker with that time chosen again (its type, if still offered).
+        separator = "&" if "?" in _picker_url(session) else "?"
+        return redirect(
+            f"{_picker_url(session)}{separator}{urlencode({'start': utc_iso(session.start)})}"
+        )
     now = timezone.now()
     return render(
         request,
