@@ -125,6 +125,14 @@ class MentorProfile(models.Model):
         max_digits=3, decimal_places=2, default=Decimal("0.00"), editable=False
     )
     rating_count = models.PositiveIntegerField(default=0, editable=False)
+    # How many of the visible reviews gave each number of stars (they add up
+    # to ``rating_count``), kept with it in the same transaction by the
+    # reviews service, so the mentor page's distribution reads no reviews.
+    rating_1_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    rating_2_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    rating_3_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    rating_4_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    rating_5_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,8 +8,9 @@ aggregates and a fresh recomputation can be compared exactly.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 
 from mentorship.models import MentorProfile
 
@@ -26,6 +27,62 @@ def average_rating(total: int | None, count: int) -> Decimal:
     if not count:
         return NO_AVERAGE
     return (Decimal(total) / Decimal(count)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+STAR_COUNT_FIELDS = tuple(f"rating_{stars}_count" for stars in range(RATING_MIN, RATING_MAX + 1))
+
+
+class StoredRating(NamedTuple):
+    """What ``MentorProfile`` stores of a mentor's visible reviews: the
+    average, the count and, in ``stars``, how many gave 1, 2, … 5 stars."""
+
+    average: Decimal
+    count: int
+    stars: tuple[int, ...]
+
+    @classmethod
+    def from_star_counts(cls, stars) -> "StoredRating":
+        """The whole rating from the per-star counts (index 0 is one star)."""
+        stars = tuple(stars)
+        count = sum(stars)
+        total = sum(number * given for number, given in enumerate(stars, start=RATING_MIN))
+        return cls(average_rating(total, count), count, stars)
+
+    @classmethod
+    def stored_on(cls, mentor: MentorProfile) -> "StoredRating":
+        return cls(
+            mentor.rating_avg,
+            mentor.rating_count,
+            tuple(getattr(mentor, field) for field in STAR_COUNT_FIELDS),
+        )
+
+    def as_fields(self) -> dict:
+        """The ``MentorProfile`` field values, for an update."""
+        return {
+            "rating_avg": self.average,
+            "rating_count": self.count,
+            **dict(zip(STAR_COUNT_FIELDS, self.stars, strict=True)),
+        }
+
+
+def star_count_aggregates(prefix: str = "") -> dict:
+    """``Count`` expressions of the visible reviews per star, named like the
+    stored fields; ``prefix`` is the path to the reviews (``"reviews__"``
+    from a mentor)."""
+    return {
+        f"fresh_{field}": Count(
+            f"{prefix}pk" if prefix else "pk",
+            filter=Q(**{f"{prefix}is_hidden": False, f"{prefix}rating": stars}),
+        )
+        for stars, field in enumerate(STAR_COUNT_FIELDS, start=RATING_MIN)
+    }
+
+
+def fresh_rating(row) -> StoredRating:
+    """The rating from a row (a dict or an object) annotated with
+    ``star_count_aggregates``."""
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    return StoredRating.from_star_counts(get(f"fresh_{field}") for field in STAR_COUNT_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -56,19 +113,15 @@ def _whole_percentages(counts: list[int], total: int) -> list[int]:
 
 
 def rating_summary(mentor: MentorProfile) -> RatingSummary:
-    """Average, count and 1–5 distribution of ``mentor``'s visible reviews, in
-    one query (read fresh, so it always agrees with the reviews listed)."""
-    star_counts = {f"stars_{stars}": Count("pk", filter=Q(rating=stars)) for stars in STARS}
-    row = (
-        Review.objects.visible()
-        .filter(mentor=mentor)
-        .aggregate(count=Count("pk"), total=Sum("rating"), **star_counts)
-    )
-    counts = [row[f"stars_{stars}"] for stars in STARS]
-    percents = _whole_percentages(counts, row["count"])
+    """Average, count and 1–5 distribution of ``mentor``'s visible reviews,
+    from the counts stored on the profile (no query: the reviews service
+    keeps them in the same transaction as every change to the reviews)."""
+    stored = StoredRating.stored_on(mentor)
+    counts = list(reversed(stored.stars))  # 5 stars first, like STARS
+    percents = _whole_percentages(counts, stored.count)
     return RatingSummary(
-        average=average_rating(row["total"], row["count"]) if row["count"] else None,
-        count=row["count"],
+        average=stored.average if stored.count else None,
+        count=stored.count,
         distribution=list(zip(STARS, counts, percents, strict=True)),
     )
 
@@ -88,22 +141,18 @@ def visible_reviews(mentor: MentorProfile) -> QuerySet[Review]:
 
 def rating_drift(
     *, mentors: Iterable[MentorProfile] | None = None
-) -> list[tuple[MentorProfile, tuple[Decimal, int], tuple[Decimal, int]]]:
-    """Mentors whose stored ``rating_avg``/``rating_count`` differ from their
-    visible reviews, as ``(mentor, (stored avg, count), (fresh avg, count))``,
-    in one query. Reads only; ``services.recompute_ratings`` repairs."""
+) -> list[tuple[MentorProfile, StoredRating, StoredRating]]:
+    """Mentors whose stored rating (average, count, per-star counts) differs
+    from their visible reviews, as ``(mentor, stored, fresh)``, in one query.
+    Reads only; ``services.recompute_ratings`` repairs."""
     profiles = MentorProfile.objects.select_related("user").order_by("slug")
     if mentors is not None:
         profiles = profiles.filter(pk__in=[mentor.pk for mentor in mentors])
-    visible = Q(reviews__is_hidden=False)
-    profiles = profiles.annotate(
-        fresh_total=Sum("reviews__rating", filter=visible),
-        fresh_count=Count("reviews", filter=visible),
-    )
+    profiles = profiles.annotate(**star_count_aggregates("reviews__"))
     drift = []
     for mentor in profiles.iterator(chunk_size=2000):
-        stored = (mentor.rating_avg, mentor.rating_count)
-        fresh = (average_rating(mentor.fresh_total, mentor.fresh_count), mentor.fresh_count)
+        stored = StoredRating.stored_on(mentor)
+        fresh = fresh_rating(mentor)
         if stored != fresh:
             drift.append((mentor, stored, fresh))
     return drift

@@ -12,20 +12,19 @@ Who may do what (DESIGN §4):
 - any signed-in user but the author reports a review, once.
 
 Each change that alters a mentor's visible reviews (submit, edit, hide,
-restore, delete) locks the mentor's profile row, recomputes ``rating_avg`` and
-``rating_count`` from the visible reviews with one aggregate in the same
-transaction, and marks the cached public pages stale on commit. The lock is
-the row ``book_session`` locks: reviews of one mentor queue up, so two
-concurrent reviews never both write an aggregate that misses the other.
+restore, delete) locks the mentor's profile row, recomputes ``rating_avg``,
+``rating_count`` and the per-star ``rating_<n>_count`` from the visible reviews
+with one aggregate in the same transaction, and marks the cached public pages
+stale on commit. The lock is the row ``book_session`` locks: reviews of one
+mentor queue up, so two concurrent reviews never both write an aggregate that
+misses the other.
 """
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -43,7 +42,13 @@ from .models import (
     ReviewReply,
     ReviewReport,
 )
-from .selectors import average_rating, rating_drift
+from .selectors import (
+    STAR_COUNT_FIELDS,
+    StoredRating,
+    fresh_rating,
+    rating_drift,
+    star_count_aggregates,
+)
 
 REVIEW_EDIT_WINDOW = timedelta(days=7)
 HIDE_REASON_MAX_LENGTH = 1000
@@ -177,19 +182,15 @@ def _lock_mentor(mentor_pk) -> MentorProfile:
 
 
 def _store_aggregates(mentor: MentorProfile) -> None:
-    """Recompute the locked ``mentor``'s rating from its visible reviews (one
-    aggregate) and store it (one update); the instance gets the new values."""
-    totals = (
-        Review.objects.visible()
-        .filter(mentor=mentor)
-        .aggregate(total=Sum("rating"), count=Count("pk"))
-    )
-    mentor.rating_avg = average_rating(totals["total"], totals["count"])
-    mentor.rating_count = totals["count"]
+    """Recompute the locked ``mentor``'s rating (average, count, per-star
+    counts) from its visible reviews (one aggregate) and store it (one
+    update); the instance gets the new values."""
+    fresh = fresh_rating(Review.objects.filter(mentor=mentor).aggregate(**star_count_aggregates()))
+    fields = fresh.as_fields()
+    for name, value in fields.items():
+        setattr(mentor, name, value)
     # ``updated_at`` is the profile's own edits; a new review is not one.
-    MentorProfile.objects.filter(pk=mentor.pk).update(
-        rating_avg=mentor.rating_avg, rating_count=mentor.rating_count
-    )
+    MentorProfile.objects.filter(pk=mentor.pk).update(**fields)
 
 
 def _locked_review(review: Review) -> Review:
@@ -453,10 +454,10 @@ def resolve_reports(*, reports: Iterable[ReviewReport], by: User) -> int:
 
 def recompute_ratings(
     *, mentors: Iterable[MentorProfile] | None = None
-) -> list[tuple[MentorProfile, tuple[Decimal, int], tuple[Decimal, int]]]:
-    """Make every mentor's (or ``mentors``') stored rating agree with their
-    visible reviews. Returns ``(mentor, (old avg, old count), (new avg, new
-    count))`` for each mentor it changed.
+) -> list[tuple[MentorProfile, StoredRating, StoredRating]]:
+    """Make every mentor's (or ``mentors``') stored rating (average, count and
+    per-star counts) agree with their visible reviews. Returns ``(mentor, old,
+    new)`` for each mentor it changed.
 
     The services keep the aggregates right; this repairs rows written around
     them (raw SQL, a restored backup). Drifted mentors are locked and
@@ -478,24 +479,24 @@ def _repair(mentor_pks) -> list:
         .order_by("pk")  # the order ``book_session`` locks in: no deadlocks
     )
     fresh = {
-        row["mentor_id"]: (row["total"], row["count"])
-        for row in Review.objects.visible()
-        .filter(mentor_id__in=mentor_pks)
+        row["mentor_id"]: fresh_rating(row)
+        for row in Review.objects.filter(mentor_id__in=mentor_pks)
         .values("mentor_id")
-        .annotate(total=Sum("rating"), count=Count("pk"))
+        .annotate(**star_count_aggregates())
         .order_by()
     }
+    nothing = StoredRating.from_star_counts([0] * len(STAR_COUNT_FIELDS))
     changed = []
     for mentor in locked:
-        total, count = fresh.get(mentor.pk, (None, 0))
-        old = (mentor.rating_avg, mentor.rating_count)
-        new = (average_rating(total, count), count)
+        old = StoredRating.stored_on(mentor)
+        new = fresh.get(mentor.pk, nothing)
         if old != new:
-            mentor.rating_avg, mentor.rating_count = new
+            for name, value in new.as_fields().items():
+                setattr(mentor, name, value)
             changed.append((mentor, old, new))
     if changed:
         MentorProfile.objects.bulk_update(
-            [mentor for mentor, _old, _new in changed], ["rating_avg", "rating_count"]
+            [mentor for mentor, _old, _new in changed], list(nothing.as_fields())
         )
         profiles_changed()
     return changed

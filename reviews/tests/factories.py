@@ -3,7 +3,7 @@
 Like the other apps' factories they write rows directly: tests that are about
 the rules call ``reviews.services``. Because the mentor page shows the stored
 aggregates, ``ReviewFactory`` brings the mentor's ``rating_avg``/``rating_count``
-up to date after each review it writes (``recompute=False`` skips that, to
+(and per-star counts) up to date after each review it writes (``recompute=False`` skips that, to
 make drift on purpose).
 """
 
@@ -55,7 +55,9 @@ class ReviewFactory(factory.django.DjangoModelFactory):
             from reviews.services import recompute_ratings
 
             recompute_ratings(mentors=[review.mentor])
-            review.mentor.refresh_from_db(fields=["rating_avg", "rating_count"])
+            from reviews.selectors import STAR_COUNT_FIELDS
+
+            review.mentor.refresh_from_db(fields=["rating_avg", "rating_count", *STAR_COUNT_FIELDS])
 
 
 class ReviewReplyFactory(factory.django.DjangoModelFactory):

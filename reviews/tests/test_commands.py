@@ -49,8 +49,10 @@ def test_check_reports_drift_and_fails_without_fixing(mentors):
     with pytest.raises(CommandError, match="2 mentor"):
         call_command("recompute_ratings", "--check", stdout=out)
     assert out.getvalue().splitlines() == [
-        "grace (Grace Hopper): stored 5.00 from 1 review(s), visible reviews give 3.50 from 2",
-        "linus (Linus Torvalds): stored 3.00 from 1 review(s), visible reviews give 0.00 from 0",
+        "grace (Grace Hopper): stored 5.00 from 1 review(s), visible reviews give 3.50 from 2"
+        " (1 to 5 stars: stored 0 0 0 0 1, visible 0 1 0 0 1)",
+        "linus (Linus Torvalds): stored 3.00 from 1 review(s), visible reviews give 0.00 from 0"
+        " (1 to 5 stars: stored 0 0 1 0 0, visible 0 0 0 0 0)",
     ]
     assert stored(mentors["grace"]) == (Decimal("5.00"), 1)
     assert stored(mentors["linus"]) == (Decimal("3.00"), 1)
@@ -91,7 +93,7 @@ def test_hidden_reviews_do_not_count(mentors):
 def test_recompute_returns_old_and_new_values_for_the_mentors_asked_about(mentors):
     changed = recompute_ratings(mentors=[mentors["grace"], mentors["ada"]])
     assert [(mentor.slug, old, new) for mentor, old, new in changed] == [
-        ("grace", (Decimal("5.00"), 1), (Decimal("3.50"), 2))
+        ("grace", (Decimal("5.00"), 1, (0, 0, 0, 0, 1)), (Decimal("3.50"), 2, (0, 1, 0, 0, 1)))
     ]
     # Linus was not asked about.
     assert stored(mentors["linus"]) == (Decimal("3.00"), 1)

@@ -1,10 +1,11 @@
 """``manage.py recompute_ratings [--check]``: the mentors' stored ratings
 against their visible reviews.
 
-The review services keep ``rating_avg``/``rating_count`` right in the same
-transaction as each change; this finds and repairs rows written around them
-(raw SQL, a restored backup, a bulk import). ``--check`` only reports, and
-exits with status 1 when any mentor's stored rating has drifted.
+The review services keep ``rating_avg``, ``rating_count`` and the per-star
+``rating_<n>_count`` right in the same transaction as each change; this finds
+and repairs rows written around them (raw SQL, a restored backup, a bulk
+import). ``--check`` only reports, and exits with status 1 when any mentor's
+stored rating has drifted.
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -13,12 +14,18 @@ from reviews.selectors import rating_drift
 from reviews.services import recompute_ratings
 
 
+def _stars(rating) -> str:
+    return " ".join(str(given) for given in rating.stars)
+
+
 def describe(mentor, old, new) -> str:
-    (old_avg, old_count), (new_avg, new_count) = old, new
-    return (
-        f"{mentor.slug} ({mentor}): stored {old_avg} from {old_count} review(s), "
-        f"visible reviews give {new_avg} from {new_count}"
+    text = (
+        f"{mentor.slug} ({mentor}): stored {old.average} from {old.count} review(s), "
+        f"visible reviews give {new.average} from {new.count}"
     )
+    if old.stars != new.stars:
+        text += f" (1 to 5 stars: stored {_stars(old)}, visible {_stars(new)})"
+    return text
 
 
 class Command(BaseCommand):
