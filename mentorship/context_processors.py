@@ -1,24 +1,31 @@
 from django.utils.functional import SimpleLazyObject
 
 
-def _roles(user) -> dict:
+def user_roles(user) -> dict:
+    """The user's profiles, in one query: ``mentor_id``, ``mentor_slug`` and
+    ``mentee_id`` (None for a role they do not have), ``is_mentor``,
+    ``is_mentee``. A view that needs the ids too puts this in its context as
+    ``roles``, and the navbar reuses it."""
     if not user.is_authenticated:
-        return {"mentor_slug": None, "is_mentor": False, "is_mentee": False}
-    from accounts.models import User
+        row = {}
+    else:
+        from accounts.models import User
 
-    # One query for both roles, and only on pages that ask.
-    row = (
-        User.objects.filter(pk=user.pk).values("mentor_profile__slug", "mentee_profile__id").first()
-        or {}
-    )
-    slug = row.get("mentor_profile__slug")
+        row = (
+            User.objects.filter(pk=user.pk)
+            .values("mentor_profile__id", "mentor_profile__slug", "mentee_profile__id")
+            .first()
+            or {}
+        )
     return {
-        "mentor_slug": slug,
-        "is_mentor": slug is not None,
+        "mentor_id": row.get("mentor_profile__id"),
+        "mentor_slug": row.get("mentor_profile__slug"),
+        "mentee_id": row.get("mentee_profile__id"),
+        "is_mentor": row.get("mentor_profile__id") is not None,
         "is_mentee": row.get("mentee_profile__id") is not None,
     }
 
 
 def roles(request):
     """``roles.is_mentor``, ``roles.mentor_slug``, ``roles.is_mentee`` for the navbar."""
-    return {"roles": SimpleLazyObject(lambda: _roles(request.user))}
+    return {"roles": SimpleLazyObject(lambda: user_roles(request.user))}

@@ -393,6 +393,20 @@ class Session(models.Model):
         indexes = [
             models.Index(fields=["mentor", "start"], name="session_mentor_start"),
             models.Index(fields=["status", "end"], name="session_status_end"),
+            # /sessions/ reads a page of each list by walking these from a
+            # cursor (scheduling.session_lists), as mentor and as mentee;
+            # cancelled sessions, a few among thousands, have their own.
+            models.Index(fields=["mentee", "start"], name="session_mentee_start"),
+            models.Index(
+                fields=["mentor", "start"],
+                condition=Q(status="cancelled"),
+                name="session_mentor_cancelled",
+            ),
+            models.Index(
+                fields=["mentee", "start"],
+                condition=Q(status="cancelled"),
+                name="session_mentee_cancelled",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -295,8 +295,10 @@ def test_the_list_needs_a_sign_in(client):
     assert response["Location"] == login_required_url("/sessions/")
 
 
-# The Django session, the user, the sessions with their people, the navigation's profiles.
-LIST_QUERIES = 4
+# The Django session, the user, the user's profiles (also the navbar's), and
+# a page of each list (upcoming, past, cancelled) per role, with their people,
+# reviews and moves: as in scheduling/tests/test_session_list_pages.py.
+LIST_QUERIES = 3 + 3 * 2
 
 
 @pytest.mark.parametrize("count", [1, 50])

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from mentorship.context_processors import user_roles
 from mentorship.models import MentorProfile
 from reviews.services import REVIEW_EDIT_WINDOW, edit_refusal, review_refusal
 
@@ -37,6 +38,7 @@ from ..lifecycle import mark_no_show
 from ..models import Session, SessionType
 from ..notifications.ics import session_calendar
 from ..rules import cancel_refusal, no_show_refusal, reschedule_refusal
+from ..session_lists import LISTS, Cursor, SessionPage, session_page
 from .booking import PickerMode, parse_start, render_picker
 
 DASHBOARD_DAYS = 7
@@ -51,36 +53,49 @@ def _with_status(sessions, now):
     return sessions
 
 
+# Each list's heading, empty state and "more" button on ``/sessions/``.
+LIST_TEXTS = {
+    "upcoming": ("Upcoming", "No upcoming sessions. Find a mentor and book a time.", "Show later"),
+    "past": ("Past", "No past sessions yet.", "Show earlier"),
+    "cancelled": ("Cancelled and moved", "Nothing cancelled or moved.", "Show earlier"),
+}
+
+
+def _listed(page: SessionPage, user, now) -> dict:
+    _with_status(page.sessions, now)
+    for session in page.sessions:
+        session.review_prompt = _review_prompt(session, user, now)
+    title, empty, more_label = LIST_TEXTS[page.name]
+    return {"page": page, "title": title, "empty": empty, "more_label": more_label}
+
+
 @login_required
 @require_safe
+@vary_on_headers("HX-Request")
 def session_list(request):
-    """Upcoming, past and cancelled sessions, as mentee and as mentor."""
+    """Upcoming, past and cancelled sessions, as mentee and as mentor: the
+    first page of each; ``?list=<name>&after=<cursor>`` the next page of one
+    (htmx appends its rows to the list, without htmx it is a page of its own).
+    The query count is the same for 1 session or 4,000 (``session_lists``)."""
     user = request.user
     now = timezone.now()
-    mine = _with_status(
-        Session.objects.for_participant(user)
-        # The review and the session a move made ride along in the same
-        # query: the rows' review prompts and "Moved to" cost nothing per row.
-        .select_related("mentor__user", "mentee__user", "review", "rescheduled_to")
-        .order_by("start"),
-        now,
-    )
-    for session in mine:
-        session.review_prompt = _review_prompt(session, user, now)
-    cancelled = [s for s in mine if s.status == Session.Status.CANCELLED]
-    live = [s for s in mine if s.status != Session.Status.CANCELLED]
-    # A no-show is over even if its planned end has not come yet.
-    over = [s for s in live if s.end <= now or s.status == Session.Status.NO_SHOW]
-    over_ids = {s.pk for s in over}  # a set: the list check was quadratic (issue 18)
-    return render(
-        request,
-        "scheduling/session_list.html",
-        {
-            "upcoming": [s for s in live if s.pk not in over_ids],
-            "past": list(reversed(over)),
-            "cancelled": list(reversed(cancelled)),
-        },
-    )
+    # The user's profile ids, also the navbar's roles: one query for both.
+    roles = user_roles(user)
+    people = {"mentor_id": roles["mentor_id"], "mentee_id": roles["mentee_id"]}
+    name = request.GET.get("list")
+    if name in LISTS:
+        cursor = Cursor.parse(request.GET.get("after", ""))
+        only = _listed(session_page(name=name, now=now, cursor=cursor, **people), user, now)
+        if request.htmx and cursor is not None:
+            # The next rows and the next "more" button, in place of the button.
+            return render(
+                request,
+                "scheduling/_session_row_items.html",
+                {**only, "focus_first": True},
+            )
+        return render(request, "scheduling/session_list.html", {"only": only, "roles": roles})
+    lists = [_listed(session_page(name=name, now=now, **people), user, now) for name in LISTS]
+    return render(request, "scheduling/session_list.html", {"lists": lists, "roles": roles})
 
 
 def _review_prompt(session: Session, user, now) -> str:
