@@ -14,12 +14,13 @@ that constraint, a deadlock, SQLite busy) reaches the caller as
 and is not disguised as one.
 """
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -29,10 +30,23 @@ from mentorship.models import MenteeProfile, MentorProfile
 
 from .calendars import sync as calendar_sync
 from .meetings import meeting_provider
-from .models import Session, SessionType
+from .models import Notification, Session, SessionType
 from .notifications import outbox
 from .rules import cancel_refusal, reschedule_refusal
-from .slots import available_slots
+from .slots import (
+    SESSIONS_NEAR,
+    available_slots,
+    compute_slots,
+    db_time,
+    db_uuid,
+    db_uuid_text,
+    dialect,
+    read_time,
+    read_uuid,
+    schedule_from_rows,
+    schedule_params,
+    schedule_sql,
+)
 
 TOPIC_MAX_LENGTH = 1000
 
@@ -296,28 +310,348 @@ def _release_lapsed_holds(mentor_pk, start, end, now) -> None:
     ).update(status=Session.Status.EXPIRED)
 
 
+# --- The booking transaction in two statements ------------------------------------------
+#
+# A booking reads, under its locks, everything its rules need, then writes the
+# session and its notifications: one statement each (``lock_and_read_booking``,
+# ``insert_booking``). PostgreSQL reads a statement from one snapshot, taken
+# before it waits for a lock, so the read may miss a session committed by
+# whoever held the lock. The insert therefore carries a guard, evaluated with
+# a fresh snapshot after every lock is held: no session in the scope that was
+# read (the mentor's around the time, the mentee's upcoming ones, the
+# booking user's own as a mentor at that time) that the read did not see.
+# When the guard finds one, the rules are checked again on a fresh read (the
+# locks are held by then, so that read is current) before inserting.
+
+MINE = """
+    s."end" > %(now)s
+    AND (s.status IN ('upcoming', 'active')
+         OR (s.status = 'pending' AND s.hold_expires_at > %(now)s))
+    AND (s.mentee_id IN (SELECT p.id FROM mentorship_menteeprofile p WHERE p.user_id = %(user)s)
+         OR (s.mentor_id IN (SELECT o.id FROM mentorship_mentorprofile o WHERE o.user_id = %(user)s)
+             AND s.start < %(end)s AND s."end" > %(start)s))"""
+
+LAPSED = """
+    s.mentor_id = %(mentor)s AND s.status = 'pending' AND s.hold_expires_at <= %(now)s
+    AND s.start < %(end)s AND s."end" > %(start)s"""
+
+
+def _lock_and_read_sql(ignoring=None) -> str:
+    sql = dialect(connection)
+    lock_mentee = sql.for_update
+    lock_mentors = " FOR UPDATE OF m" if sql.for_update else ""
+    ignore = " AND s.id <> %(ignoring)s" if ignoring is not None else ""
+    numbers = " || ',' || ".join(
+        f"COALESCE(CAST(l.{column} AS text), '')"
+        for column in (
+            "is_accepting_bookings",
+            "buffer_minutes",
+            "minimum_notice_minutes",
+            "booking_horizon_days",
+            "max_sessions_per_day",
+            "cancellation_cutoff_hours",
+            "offers_type",
+            "has_calendar",
+            "email_verified",
+        )
+    )
+    mentor_row = sql.row(
+        "mentor", None, None, "l.id", "l.user_id", numbers, "l.timezone", "l.mentee_id"
+    )
+    mine_row = sql.row("mine", "s.start", "s.end", "s.status", "s.mentor_id", "s.id", "s.mentee_id")
+    lapsed_row = sql.row("lapsed", None, None, "NULL", "NULL", "s.id")
+    # The mentee's row is locked first (in the mentors' SELECT list, so
+    # before their rows): every transaction that locks a mentee's row takes
+    # it before any mentor's, so two never wait on each other in a circle.
+    locked = f"""
+        WITH locked AS (
+            SELECT m.id, m.user_id, m.is_accepting_bookings, m.buffer_minutes,
+                m.minimum_notice_minutes, m.booking_horizon_days, m.max_sessions_per_day,
+                m.cancellation_cutoff_hours, u.timezone,
+                EXISTS (SELECT 1 FROM scheduling_sessiontype t WHERE t.id = %(type)s
+                        AND t.mentor_id = m.id AND t.is_active) AS offers_type,
+                EXISTS (SELECT 1 FROM scheduling_calendarconnection c WHERE c.mentor_id = m.id
+                        AND c.status = 'active' AND c.target_calendar <> '') AS has_calendar,
+                EXISTS (SELECT 1 FROM account_emailaddress e WHERE e.user_id = %(user)s
+                        AND UPPER(e.email) = UPPER(%(email)s) AND e.verified) AS email_verified,
+                (SELECT p.id FROM mentorship_menteeprofile p
+                 WHERE p.user_id = %(user)s{lock_mentee}) AS mentee_id
+            FROM mentorship_mentorprofile m JOIN accounts_user u ON u.id = m.user_id
+            WHERE m.id = %(mentor)s OR m.user_id = %(user)s
+            ORDER BY m.id{lock_mentors}
+        )
+        SELECT {mentor_row} FROM locked l"""  # noqa: S608
+    return " UNION ALL ".join(
+        [
+            locked,
+            *schedule_sql(connection, ignoring=ignoring),
+            f"SELECT {mine_row} FROM scheduling_session s WHERE {MINE}{ignore}",  # noqa: S608
+            f"SELECT {lapsed_row} FROM scheduling_session s WHERE {LAPSED}",  # noqa: S608
+        ]
+    )
+
+
+@dataclass
+class BookingRead:
+    """What ``lock_and_read_booking`` read under the locks."""
+
+    mentor: MentorProfile | None  # the caller's copy with the locked row's values
+    own_mentor_id: object
+    offers_type: bool
+    has_calendar: bool
+    email_verified: bool
+    mentee_id: object  # the booking user's mentee profile (None: they have none yet)
+    rows: list  # the engine's rows (``slots.schedule_sql``)
+    mine: list = field(default_factory=list)  # (start, end, status, mentor_id, mentee_id)
+    lapsed: list = field(default_factory=list)  # ids of lapsed holds at the time
+    seen: list = field(default_factory=list)  # ids of every session read
+    params: dict = field(default_factory=dict)  # the read's parameters, for the guard
+
+
+def _as_bool(text) -> bool:
+    return text in ("true", "1", "t")
+
+
+def lock_and_read_booking(
+    mentor: MentorProfile,
+    user: User,
+    session_type: SessionType,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    ignoring=None,
+) -> BookingRead:
+    """One statement: lock the booking user's mentee row, the mentor's row
+    and the user's own mentor row (if any), and read what every booking rule
+    needs: the mentor's settings, whether ``session_type`` is still offered,
+    whether the mentor has a calendar to push to, whether the user's address
+    is confirmed, the slot engine's rows around ``start`` (availability,
+    sessions, busy times: ``slots.schedule_sql``), the user's own upcoming
+    sessions (and those they give at that time) and the lapsed holds at that
+    time. Nothing else: the checks are ``_check_read``."""
+    reach = timedelta(minutes=120 + session_type.duration_minutes)  # the buffer's largest value
+    params = schedule_params(
+        connection,
+        mentor_pk=mentor.pk,
+        mentor_user_pk=mentor.user_id,
+        start=start,
+        end=end,
+        now=now,
+        reach=reach,
+        ignoring=ignoring,
+    )
+    params.update(
+        user=db_uuid(connection, user.pk),
+        email=user.email,
+        type=session_type.pk,
+        start=db_time(connection, start),
+        end=db_time(connection, end),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_and_read_sql(ignoring), params)
+        rows = cursor.fetchall()
+    mentor_key, user_key = db_uuid_text(mentor.pk), db_uuid_text(user.pk)
+    read = BookingRead(None, None, False, False, False, None, [], params=params)
+    for row in rows:
+        tag, row_start, row_end, a, b, c, d, e = row
+        if tag == "mentor":
+            if db_uuid_text(b) == user_key:
+                read.own_mentor_id = read_uuid(a)
+            read.mentee_id = read_uuid(e)
+            if db_uuid_text(a) != mentor_key:
+                continue
+            values = c.split(",")
+            locked = copy.copy(mentor)
+            locked.user = copy.copy(mentor.user)
+            locked.user.timezone = d
+            locked.is_accepting_bookings = _as_bool(values[0])
+            locked.buffer_minutes = int(values[1])
+            locked.minimum_notice_minutes = int(values[2])
+            locked.booking_horizon_days = int(values[3])
+            locked.max_sessions_per_day = int(values[4]) if values[4] else None
+            locked.cancellation_cutoff_hours = int(values[5])
+            read.mentor = locked
+            read.offers_type, read.has_calendar, read.email_verified = (
+                _as_bool(value) for value in values[6:9]
+            )
+        elif tag == "mine":
+            read.mine.append((read_time(row_start), read_time(row_end), a, b, d))
+            read.seen.append(db_uuid(connection, read_uuid(c)))
+        elif tag == "lapsed":
+            read.lapsed.append(read_uuid(c))
+        else:
+            read.rows.append(row)
+            if tag == "session":
+                read.seen.append(db_uuid(connection, read_uuid(c)))
+    return read
+
+
+def _check_read(read: BookingRead, session_type, start, end, now, *, hold: bool) -> None:
+    """Every booking rule, on what ``lock_and_read_booking`` read; raises
+    ``BookingRefused`` (``SlotTaken``) with the same messages in the same
+    order as ever."""
+    mentor = read.mentor
+    if mentor is None:
+        raise BookingRefused("This mentor is not taking bookings right now.")
+    if not hold and not read.email_verified:
+        raise BookingRefused("Please confirm your email address before booking.")
+    if not mentor.is_accepting_bookings:
+        raise BookingRefused("This mentor is not taking bookings right now.")
+    # Re-read under the lock: the type may have been switched off meanwhile.
+    if not read.offers_type:
+        raise BookingRefused("This session type is not offered.")
+    if start <= now:
+        raise BookingRefused("That time has already passed. Please pick another one.")
+    # The slot engine on the rows read, for the one range [start, end): the
+    # same as ``available_slots`` (``test_booking_agrees`` checks it).
+    schedule = schedule_from_rows(read.rows, mentor, session_type)
+    offered = compute_slots(
+        windows=schedule.windows,
+        sessions=schedule.sessions,
+        busy=schedule.busy,
+        rules=schedule.rules,
+        now=now,
+        start=start,
+        end=end,
+        sessions_per_day=schedule.sessions_per_day,
+    )
+    if not any(slot.start == start for slot in offered):
+        raise SlotTaken("That time is not available. Please pick one of the times shown.")
+    mentee_key = db_uuid_text(read.mentee_id) if read.mentee_id else None
+    mentor_key = db_uuid_text(mentor.pk)
+    counts = {"overlapping": 0, "upcoming": 0, "with_mentor": 0, "held": 0}
+    for row_start, row_end, status, row_mentor, row_mentee in read.mine:
+        if row_start < end and row_end > start:
+            counts["overlapping"] += 1
+        if mentee_key is not None and db_uuid_text(row_mentee) == mentee_key:
+            counts["upcoming"] += 1
+            counts["with_mentor"] += db_uuid_text(row_mentor) == mentor_key
+            counts["held"] += status == Session.Status.PENDING
+    if counts["overlapping"]:
+        raise BookingRefused("You already have a session at that time.")
+    refusal = _limit_message(counts)
+    if refusal:
+        raise BookingRefused(refusal)
+
+
+def _db_values(instance, fields) -> list:
+    return [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+
+
+def _insert_values(instance, fields, cast: bool) -> tuple[str, list]:
+    values = _db_values(instance, fields)
+    if not cast:
+        return ", ".join(["%s"] * len(values)), values
+    return ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in fields), values
+
+
+def insert_booking(read: BookingRead, session: Session, notifications: list) -> list | None:
+    """Insert ``session`` and its ``notifications`` (one statement on
+    PostgreSQL) unless a session appeared in the scope ``read`` covers that
+    it did not see (see above). Returns the notifications' ids, or None when
+    nothing was inserted."""
+    postgres = connection.vendor == "postgresql"
+    session_fields = list(Session._meta.concrete_fields)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in session_fields)
+    placeholders, values = _insert_values(session, session_fields, postgres)
+    scope = f"({SESSIONS_NEAR}) OR ({MINE})"
+    if read.seen:
+        scope = f"({scope}) AND s.id NOT IN ({', '.join(['%s'] * len(read.seen))})"
+    # The guard's SQL takes positional parameters, as the values before it.
+    guard = f"NOT EXISTS (SELECT 1 FROM scheduling_session s WHERE {scope})"  # noqa: S608
+    guard_sql, guard_values = _positional(guard, read.params, read.seen)
+    insert = f"INSERT INTO scheduling_session ({columns}) SELECT {placeholders} WHERE {guard_sql}"
+    if not postgres:
+        with connection.cursor() as cursor:
+            cursor.execute(insert, [*values, *guard_values])
+            if cursor.rowcount != 1:
+                return None
+        session._state.adding, session._state.db = False, connection.alias
+        created = Notification.objects.bulk_create(notifications)
+        return [row.pk for row in created]
+    notification_fields = [
+        field for field in Notification._meta.concrete_fields if not field.primary_key
+    ]
+    notification_columns = ", ".join(
+        connection.ops.quote_name(field.column) for field in notification_fields
+    )
+    selects, notification_values = [], []
+    for notification in notifications:
+        row_placeholders, row_values = _insert_values(notification, notification_fields, True)
+        selects.append(f"SELECT {row_placeholders} FROM new_session")  # noqa: S608
+        notification_values.extend(row_values)
+    sql = (
+        f"WITH new_session AS ({insert} RETURNING id) "
+        f"INSERT INTO scheduling_notification ({notification_columns}) "
+        f"{' UNION ALL '.join(selects)} RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *guard_values, *notification_values])
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return None
+    session._state.adding, session._state.db = False, connection.alias
+    return ids
+
+
+def _positional(sql: str, params: dict, seen: list) -> tuple[str, list]:
+    """``sql`` with its ``%(name)s`` parameters made positional (``%s``), and
+    their values in order; ``seen`` fills the plain ``%s`` of the id list."""
+    import re
+
+    values, seen_values = [], iter(seen)
+
+    def replace(match):
+        name = match.group(1)
+        values.append(params[name] if name else next(seen_values))
+        return "%s"
+
+    return re.sub(r"%\((\w+)\)s|%s", replace, sql), values
+
+
+MAX_READS = 3  # a guard that keeps failing is a busy time: SlotTaken
+
+
 def _book(mentee_user, mentor, session_type, start, topic, now, *, hold=False) -> Session:
     """Book, or with ``hold`` hold the time for a visitor whose address is
     not confirmed yet: a pending session, no calendar push, one email (the
     link that confirms it), no message to the mentor until it is confirmed."""
-    locked = _lock_mentor(mentor.pk, mentee_user, session_type.pk, check_email=not hold)
-    if not hold and not locked.email_verified:
-        raise BookingRefused("Please confirm your email address before booking.")
-    locked_mentor = locked.mentor
-    if not locked_mentor.is_accepting_bookings:
-        raise BookingRefused("This mentor is not taking bookings right now.")
-    # Re-read under the lock: the type may have been switched off meanwhile.
-    if not locked.offers_type:
-        raise BookingRefused("This session type is not offered.")
     now = now or timezone.now()
-    end = _check_offered(locked_mentor, session_type.duration_minutes, start, now)
-    mentee = _locked_mentee(mentee_user)
-    _check_limits_and_overlaps(
-        mentee, locked_mentor, start, end, now, own_mentor_id=locked.own_mentor_id
-    )
-    _release_lapsed_holds(locked_mentor.pk, start, end, now)
+    end = start + timedelta(minutes=session_type.duration_minutes)
+    for _attempt in range(MAX_READS):
+        read = lock_and_read_booking(mentor, mentee_user, session_type, start, end, now)
+        _check_read(read, session_type, start, end, now, hold=hold)
+        if read.mentee_id is None:  # a first booking: the mentee row is made and locked
+            mentee = _locked_mentee(mentee_user)
+            read.mentee_id = mentee.pk
+        else:
+            mentee = MenteeProfile(pk=read.mentee_id, user=mentee_user)
+            mentee._state.adding = False
+        if read.lapsed:
+            # Mark the lapsed holds at that time expired before the new row
+            # takes it: the engine already offers it (it reads the clock), but
+            # PostgreSQL's exclusion constraint sees a pending row until then.
+            Session.objects.lapsed_holds(now).filter(pk__in=read.lapsed).update(
+                status=Session.Status.EXPIRED
+            )
+        session = _new_session(read.mentor, mentee, session_type, start, end, topic, now, hold)
+        kind = outbox.Kind.HOLD if hold else outbox.Kind.CONFIRMATION
+        ids = insert_booking(read, session, outbox.rows([session], kind))
+        if ids is not None:
+            break
+    else:
+        raise SlotTaken()
+    outbox.enqueue_on_commit(ids)
+    if not hold and read.has_calendar:
+        calendar_sync.push_on_commit(session)
+    times_changed()  # the time is no longer offered
+    return session
+
+
+def _new_session(mentor, mentee, session_type, start, end, topic, now, hold) -> Session:
     session = Session(
-        mentor=locked_mentor,
+        mentor=mentor,
         mentee=mentee,
         session_type=session_type,
         title=session_type.name,
@@ -334,14 +668,6 @@ def _book(mentee_user, mentor, session_type, start, topic, now, *, hold=False) -
     # Field values only: the database holds the constraints (and a unique
     # check on a fresh UUID would cost a query for nothing).
     session.clean_fields(exclude=["mentor", "mentee", "session_type"])
-    session.save(force_insert=True)
-    if hold:
-        outbox.notify(session, outbox.Kind.HOLD, fresh=True)
-    else:
-        outbox.notify(session, outbox.Kind.CONFIRMATION, fresh=True)
-        if locked.has_calendar:
-            calendar_sync.push_on_commit(session)
-    times_changed()  # the time is no longer offered
     return session
 
 
@@ -364,6 +690,8 @@ def reschedule_session(
 
 
 def _reschedule(session, by, start, now) -> Session:
+    # The mentee's row first, as a booking locks it (``lock_and_read_booking``).
+    mentee = _locked_mentee(by)
     locked = _lock_mentor(session.mentor_id, by)
     mentor = locked.mentor
     old = (
@@ -378,7 +706,6 @@ def _reschedule(session, by, start, now) -> Session:
     if start == old.start:
         raise BookingRefused("That is the session's current time. Please pick another one.")
     end = _check_offered(mentor, old.duration_minutes, start, now, ignoring=old.pk)
-    mentee = _locked_mentee(by)
     _check_limits_and_overlaps(
         mentee, mentor, start, end, now, own_mentor_id=locked.own_mentor_id, ignoring=old.pk
     )

@@ -463,6 +463,155 @@ def booking_rules(mentor, session_type) -> BookingRules:
     )
 
 
+# The schedule's rows, read in one statement of plain SQL (``schedule_sql``):
+# the ORM would spend longer building the union than the database answering
+# it. Every row has the same columns: a tag saying what it is, a start and an
+# end, and up to five text values (``SCHEDULE_COLUMNS``); ids are read as text.
+SCHEDULE_COLUMNS = ("tag", "start", "end", "a", "b", "c", "d", "e")
+BLOCKING_STATUSES = ("upcoming", "active", "pending")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What the schedule's SQL spells differently on SQLite and PostgreSQL."""
+
+    no_time: str  # a NULL timestamp (PostgreSQL types each column of a UNION)
+    for_update: str  # row locks (SQLite's write transaction locks the database)
+
+    def row(self, tag: str, start: str | None, end: str | None, *texts: str) -> str:
+        """A SELECT list of the schedule's columns: ``tag``, two timestamps,
+        then ``texts`` (SQL expressions, cast to text) and NULLs."""
+        values = [*texts, *(["NULL"] * (len(SCHEDULE_COLUMNS) - 3 - len(texts)))]
+        if end and end.endswith(".end"):
+            end = f'{end[:-3]}"end"'  # a reserved word in SQL
+        return ", ".join(
+            [
+                f"'{tag}'",
+                start or self.no_time,
+                end or self.no_time,
+                *(f"CAST({value} AS text)" for value in values),
+            ]
+        )
+
+
+def dialect(connection) -> Dialect:
+    if connection.vendor == "postgresql":
+        return Dialect(no_time="CAST(NULL AS timestamp with time zone)", for_update=" FOR UPDATE")
+    return Dialect(no_time="NULL", for_update="")
+
+
+SESSIONS_NEAR = """
+    s.start < %(sessions_before)s AND s."end" > %(sessions_after)s
+    AND s.status NOT IN ('cancelled', 'expired')
+    AND NOT (s.status = 'pending' AND s.hold_expires_at IS NOT NULL
+             AND s.hold_expires_at <= %(now)s)
+    AND (s.mentor_id = %(mentor)s OR s.mentee_id IN (
+        SELECT p.id FROM mentorship_menteeprofile p WHERE p.user_id = %(mentor_user)s))"""
+
+
+def schedule_sql(connection, *, ignoring=None) -> list[str]:
+    """The SELECTs (to join with UNION ALL) of what the engine reads about a
+    mentor: availability rows (``window``), sessions near the range
+    (``session``: the mentor's, and those the mentor booked as a mentee) and
+    busy intervals within reach (``busy``). Parameters: ``schedule_params``."""
+    sql = dialect(connection)
+    ignore = " AND s.id <> %(ignoring)s" if ignoring is not None else ""
+    windows = sql.row("window", "w.start", "w.end", "w.kind", "w.timezone", "w.recurrence")
+    sessions = sql.row("session", "s.start", "s.end", "s.status", "s.mentor_id", "s.id")
+    busy = sql.row("busy", "b.start", "b.end", "NULL", "NULL", "b.connection_id")
+    # Constant SQL only: every value is a parameter.
+    return [
+        f"SELECT {windows} FROM scheduling_availability w WHERE w.mentor_id = %(mentor)s",  # noqa: S608
+        f"SELECT {sessions} FROM scheduling_session s WHERE {SESSIONS_NEAR}{ignore}",  # noqa: S608
+        f"SELECT {busy} FROM scheduling_busyinterval b WHERE b.mentor_id = %(mentor)s"  # noqa: S608
+        ' AND b.start < %(busy_before)s AND b."end" > %(busy_after)s',
+    ]
+
+
+# Sessions that matter: those near the range (for overlaps and buffers) and
+# those on the same local days (for the daily cap): two days of margin.
+SESSION_MARGIN = timedelta(days=2)
+
+
+def schedule_params(
+    connection, *, mentor_pk, mentor_user_pk, start, end, now, reach, ignoring=None
+) -> dict:
+    """The parameters of ``schedule_sql``. Busy intervals are read within
+    ``reach`` (a session and the buffer) of [start, end)."""
+    return {
+        "mentor": db_uuid(connection, mentor_pk),
+        "mentor_user": db_uuid(connection, mentor_user_pk),
+        "sessions_before": db_time(connection, end + SESSION_MARGIN),
+        "sessions_after": db_time(connection, start - SESSION_MARGIN),
+        "busy_before": db_time(connection, end + reach),
+        "busy_after": db_time(connection, start - reach),
+        "now": db_time(connection, now),
+        "ignoring": None if ignoring is None else db_uuid(connection, ignoring),
+    }
+
+
+def db_time(connection, moment: datetime):
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+def db_uuid(connection, value):
+    """A UUID as the database compares it (PostgreSQL's uuid, SQLite's hex)."""
+    if value is None:
+        return None
+    if connection.vendor == "postgresql":
+        return value
+    return value.hex if hasattr(value, "hex") else str(value).replace("-", "")
+
+
+def read_time(value) -> datetime:
+    """A timestamp from the schedule's rows as an aware UTC datetime
+    (SQLite returns the stored text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def read_uuid(value):
+    import uuid
+
+    return None if value is None else uuid.UUID(value)
+
+
+def schedule_from_rows(rows, mentor, session_type, *, identified: bool = False) -> Schedule:
+    """The ``Schedule`` in ``rows`` of ``schedule_sql`` (others are skipped)."""
+    from .models import Session
+
+    rules = booking_rules(mentor, session_type)
+    schedule = Schedule([], [], [], rules, Counter())
+    mentor_zone = ZoneInfo(rules.mentor_timezone)
+    mentor_id = str(db_uuid_text(mentor.pk))
+    blocking = (Session.Status.UPCOMING, Session.Status.ACTIVE, Session.Status.PENDING)
+    for tag, row_start, row_end, a, b, c, *_rest in rows:
+        if tag == "window":
+            schedule.windows.append(Window(a, b, read_time(row_start), read_time(row_end), c))
+        elif tag == "busy":
+            schedule.busy.append((read_time(row_start), read_time(row_end)))
+            if identified:
+                schedule.busy_refs.append(read_uuid(c))
+        elif tag == "session":
+            row_start = read_time(row_start)
+            if db_uuid_text(b) == mentor_id:  # the daily cap counts sessions given, not taken
+                schedule.sessions_per_day[row_start.astimezone(mentor_zone).date()] += 1
+            if a in blocking:
+                schedule.sessions.append((row_start, read_time(row_end)))
+                if identified:
+                    schedule.session_refs.append(read_uuid(c))
+    # The order the engine's callers saw from the ORM (by start): windows
+    # keep the first occurrence order, merged intervals do not care.
+    schedule.windows.sort(key=lambda window: window.start)
+    return schedule
+
+
+def db_uuid_text(value) -> str:
+    """A UUID (or its text, with or without dashes) as 32 hex digits."""
+    return str(value).replace("-", "")
+
+
 def load_schedule(
     mentor,
     session_type,
@@ -476,69 +625,29 @@ def load_schedule(
     """``mentor``'s availability, sessions and busy times that matter to
     slots of ``session_type`` starting in [start, end), at ``now``.
 
-    Two queries whatever the range or the number of rules, sessions and busy
-    intervals: availability rows, then sessions and busy intervals together.
-    ``mentor.user`` should be loaded with the mentor (``select_related("user")``).
-    ``ignoring`` and ``identified``: see ``available_slots`` and ``Schedule``.
+    One query whatever the range or the number of rules, sessions and busy
+    intervals (``schedule_sql``: availability rows, sessions and busy
+    intervals in one UNION ALL). ``mentor.user`` should be loaded with the
+    mentor (``select_related("user")``). ``ignoring`` and ``identified``: see
+    ``available_slots`` and ``Schedule``.
     """
-    from django.db.models import CharField, F, Q, Value
+    from django.db import connection
 
-    from mentorship.models import MenteeProfile
-
-    from .models import Availability, BusyInterval, Session
-
-    rules = booking_rules(mentor, session_type)
-    duration = rules.duration
-    windows = [
-        Window(row.kind, row.timezone, row.start, row.end, row.recurrence)
-        for row in Availability.objects.filter(mentor=mentor).only(
-            "kind", "timezone", "start", "end", "recurrence"
-        )
-    ]
-    # Sessions that matter: those near the range (for overlaps and buffers) and
-    # those on the same local days (for the daily cap): two days of margin.
-    # Busy intervals: those within a session and a buffer of the range. One
-    # query for both (UNION ALL); a busy row's status is BUSY.
-    margin = timedelta(days=2)
-    sessions = (
-        Session.objects.filter(
-            Q(mentor=mentor)
-            | Q(mentee__in=MenteeProfile.objects.filter(user_id=mentor.user_id).values("pk")),
-            start__lt=end + margin,
-            end__gt=start - margin,
-        )
-        # Cancelled sessions and lapsed holds take no time; a live hold does.
-        .exclude(status__in=[Session.Status.CANCELLED, Session.Status.EXPIRED])
-        .exclude(status=Session.Status.PENDING, hold_expires_at__lte=now)
-        .annotate(kind=F("status"), owner=F("mentor_id"))
+    reach = timedelta(minutes=mentor.buffer_minutes + session_type.duration_minutes)
+    params = schedule_params(
+        connection,
+        mentor_pk=mentor.pk,
+        mentor_user_pk=mentor.user_id,
+        start=start,
+        end=end,
+        now=now,
+        reach=reach,
+        ignoring=ignoring,
     )
-    if ignoring is not None:
-        sessions = sessions.exclude(pk=ignoring)
-    reach = rules.buffer + duration
-    busy_rows = BusyInterval.objects.filter(
-        mentor=mentor, start__lt=end + reach, end__gt=start - reach
-    ).annotate(kind=Value(BUSY, output_field=CharField()), owner=F("mentor_id"))
-    columns = ("start", "end", "kind", "owner")
-    if identified:
-        sessions = sessions.annotate(ref=F("pk"))
-        busy_rows = busy_rows.annotate(ref=F("connection_id"))
-        columns += ("ref",)
-    schedule = Schedule(windows, [], [], rules, Counter())
-    mentor_zone = ZoneInfo(mentor.user.timezone)
-    rows = sessions.order_by().values_list(*columns)
-    for row_start, row_end, kind, owner, *ref in rows.union(
-        busy_rows.order_by().values_list(*columns), all=True
-    ):
-        if kind == BUSY:
-            schedule.busy.append((row_start, row_end))
-            schedule.busy_refs.extend(ref)
-            continue
-        if owner == mentor.pk:  # the daily cap counts sessions given, not taken
-            schedule.sessions_per_day[row_start.astimezone(mentor_zone).date()] += 1
-        if kind in (Session.Status.UPCOMING, Session.Status.ACTIVE, Session.Status.PENDING):
-            schedule.sessions.append((row_start, row_end))
-            schedule.session_refs.extend(ref)
-    return schedule
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(schedule_sql(connection, ignoring=ignoring)), params)
+        rows = cursor.fetchall()
+    return schedule_from_rows(rows, mentor, session_type, identified=identified)
 
 
 def available_slots(
@@ -546,7 +655,7 @@ def available_slots(
 ) -> list[Slot]:
     """``mentor``'s bookable slots for ``session_type`` starting in [start, end).
 
-    Two queries whatever the range or the number of rules, sessions and busy
+    One query whatever the range or the number of rules, sessions and busy
     intervals (``load_schedule``). ``mentor.user`` should be loaded with the
     mentor (``select_related("user")``).
 

@@ -73,6 +73,18 @@ def notify(session: Session, kind: str, *, fresh: bool = False) -> None:
     notify_many([session], kind)
 
 
+def rows(sessions, kind: str) -> list[Notification]:
+    """``kind``'s rows for ``sessions``, not saved: for a caller that inserts
+    them in a statement of its own (``booking.insert_booking``), then calls
+    ``enqueue_on_commit`` with their ids."""
+    return _rows(sessions, kind)
+
+
+def enqueue_on_commit(ids) -> None:
+    ids = list(ids)
+    transaction.on_commit(lambda: enqueue(ids))
+
+
 def notify_many(sessions, kind: str) -> None:
     """``notify`` for several sessions: one insert, one enqueue on commit."""
     sessions = list(sessions)
