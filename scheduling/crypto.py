@@ -12,14 +12,20 @@ or decrypt without keys (and ``check --deploy`` says so).
 import base64
 import hashlib
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Cast
+
+# ``cryptography`` is imported where a value is encrypted or decrypted, not
+# with the models: processes that never touch a calendar secret (a Celery
+# worker sending emails) need not hold it in memory.
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 
 def _configured_keys() -> tuple[str, ...]:
@@ -36,7 +42,9 @@ def _configured_keys() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4)
-def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+def _fernet(keys: tuple[str, ...]) -> "MultiFernet":
+    from cryptography.fernet import Fernet, MultiFernet
+
     try:
         return MultiFernet([Fernet(key.encode()) for key in keys])
     except ValueError as error:
@@ -46,7 +54,7 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
         ) from error
 
 
-def fernet() -> MultiFernet:
+def fernet() -> "MultiFernet":
     return _fernet(_configured_keys())
 
 
@@ -55,6 +63,8 @@ def encrypt(text: str) -> str:
 
 
 def decrypt(token: str) -> str:
+    from cryptography.fernet import InvalidToken
+
     try:
         return fernet().decrypt(token.encode()).decode()
     except InvalidToken as error:
@@ -140,6 +150,8 @@ def rotate_all(*, batch_size: int = 500) -> dict[str, int]:
 def values_not_on_first_key() -> dict[str, int]:
     """Per model label, how many stored values the first key alone cannot
     read: all zero once ``rotate_all`` has run, so older keys may go."""
+    from cryptography.fernet import Fernet, InvalidToken
+
     keys = _configured_keys()
     _fernet(keys)  # a malformed key is ImproperlyConfigured, as everywhere
     first = Fernet(keys[0].encode())

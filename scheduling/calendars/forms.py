@@ -3,7 +3,6 @@
 from django import forms
 
 from .base import CalendarError
-from .caldav import check_url_form
 
 
 class CalDAVConnectForm(forms.Form):
@@ -35,6 +34,8 @@ class CalDAVConnectForm(forms.Form):
     )
 
     def clean_url(self):
+        from .caldav import check_url_form  # with requests: loaded for this form only
+
         url = self.cleaned_data["url"]
         try:
             check_url_form(url)

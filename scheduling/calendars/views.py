@@ -27,10 +27,19 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from mentorship.models import MentorProfile
 
 from ..models import CalendarConnection
-from . import google, sync
+from . import sync
 from .base import CalendarAuthError, CalendarError, CalendarTemporaryError, client_for
-from .caldav import connect_caldav
 from .forms import CalDAVConnectForm, ChooseCalendarsForm
+
+
+def _google():
+    """The Google client, imported when a Google page needs it: it loads
+    ``requests``, which processes that only reverse these URLs (a Celery
+    worker writing emails) need not hold in memory."""
+    from . import google
+
+    return google
+
 
 # Each attempt makes requests to an address the mentor typed: a few a
 # quarter of an hour are plenty for typos, and too few to scan anything.
@@ -74,7 +83,7 @@ def calendar_settings(request):
             "mentor": mentor,
             "connections": connections,
             "connected": {connection.provider for connection in connections},
-            "google_available": google.is_configured(),
+            "google_available": _google().is_configured(),
             "google_unavailable": GOOGLE_UNAVAILABLE,
         },
     )
@@ -137,6 +146,8 @@ def caldav_connect(request):
                 form.add_error(None, "Too many attempts: wait a quarter of an hour and try again.")
             else:
                 try:
+                    from .caldav import connect_caldav
+
                     connection = connect_caldav(mentor=mentor, **form.cleaned_data)
                 except CalendarAuthError:
                     form.add_error(
@@ -246,7 +257,7 @@ def _page(request, *, problem: str = "", status: int = 200):
     return render(
         request,
         "scheduling/calendar_google_connect.html",
-        {"problem": problem, "configured": google.is_configured()},
+        {"problem": problem, "configured": _google().is_configured()},
         status=status,
     )
 
@@ -267,6 +278,7 @@ def _google_unavailable(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def google_connect(request):
+    google = _google()
     if own_mentor(request) is None:
         return _not_a_mentor(request)
     if not google.is_configured():
@@ -282,6 +294,7 @@ def google_connect(request):
 @require_safe
 @never_cache
 def google_callback(request):
+    google = _google()
     # Single use: whatever the outcome, this state cannot be used again.
     pending = request.session.pop(PENDING_KEY, None)
     mentor = own_mentor(request)
