@@ -74,7 +74,7 @@ worker: install
 beat: install
 	$(BIN)/celery -A mentorship beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
-## bench: seed benchmark data and print each endpoint's ratio to a bare template view
+## bench: seed 10k mentors; endpoints as ratios to a bare view, bookings, contention, load mix, memory, 30k directory; the targets (BENCH_ARGS="--cache redis ...")
 bench: install-dev
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 

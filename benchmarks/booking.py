@@ -247,12 +247,12 @@ def sign_in(users) -> dict[str, Credentials]:
     return credentials
 
 
-def plan_bookings(count: int, *, first_mentee: int = 0, now=None):
+def plan_bookings(count: int, *, first_mentee: int = 0, now=None, kind: str = "booking"):
     """``count`` bookings of distinct free slots, spread over benchmark mentors
-    (round robin, ``BOOKINGS_PER_MENTOR`` each at most); returns the plan and
-    the mentees' credentials (keyed by email)."""
+    of ``kind`` (round robin, ``BOOKINGS_PER_MENTOR`` each at most); returns the
+    plan and the mentees' credentials (keyed by email)."""
     mentor_count = max(1, math.ceil(count / BOOKINGS_PER_MENTOR))
-    mentors = ensure_mentors("booking", mentor_count)
+    mentors = ensure_mentors(kind, mentor_count)
     reset_sessions(mentors)
     per_mentor = math.ceil(count / mentor_count)
     starts = [free_slots(mentor, per_mentor, now=now) for mentor in mentors]

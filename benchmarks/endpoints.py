@@ -51,6 +51,23 @@ def _last_directory_page() -> str:
     return f"/mentors/?page={min(500, pages)}"
 
 
+def _busy_slots(count: int):
+    """The slots JSON of ``bench-busy-<count>`` over ``busy_window`` (UTC
+    dates), which holds all its ``count`` busy intervals (``seed_bench``)."""
+
+    def path() -> str:
+        from demo.management.commands.seed_bench import busy_window
+
+        first, last = busy_window()
+        return f"/mentors/bench-busy-{count}/slots/?type=intro-call&from={first}&to={last}&tz=UTC"
+
+    return path
+
+
+SESSIONS_40 = "bench-sessions-40@bench.example.com"
+SESSIONS_4000 = "bench-sessions-4000@bench.example.com"
+
+
 def _demo_mentor_slots() -> str:
     # seed_demo's Maya Mentor has weekday hours: a week of intro-call times.
     from datetime import timedelta
@@ -80,4 +97,31 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("mentor page cold", _a_listed_mentor, cold=True),
     Endpoint("slots json cold", _demo_mentor_slots, cold=True),
     Endpoint("slot picker cold", "/mentors/maya-mentor/book/?tz=Europe/Berlin", cold=True),
+    # Pages whose cost must not grow with the data behind them (seed_bench's
+    # named fixtures): page 1 of /sessions/ for users with 40 and 4 000
+    # sessions, mentor pages with 30 and 30 000 reviews, the slots JSON of
+    # mentors with 100, 1 000 and 4 000 busy intervals in the range asked for.
+    Endpoint("sessions (40)", "/sessions/", user=SESSIONS_40),
+    Endpoint("sessions (4000)", "/sessions/", user=SESSIONS_4000),
+    Endpoint("mentor page 30 reviews", "/mentors/bench-reviews-30/"),
+    Endpoint("mentor page 30000 reviews", "/mentors/bench-reviews-30000/"),
+    Endpoint("mentor page 30 reviews cold", "/mentors/bench-reviews-30/", cold=True),
+    Endpoint("mentor page 30000 reviews cold", "/mentors/bench-reviews-30000/", cold=True),
+    Endpoint("slots json busy 100 cold", _busy_slots(100), cold=True),
+    Endpoint("slots json busy 1000 cold", _busy_slots(1000), cold=True),
+    Endpoint("slots json busy 4000 cold", _busy_slots(4000), cold=True),
 ]
+
+# The directory endpoints measured again at the larger size (--scale-mentors).
+DIRECTORY_NAMES = (
+    "directory p1",
+    "directory deep",
+    "directory q",
+    "directory p1 cold",
+    "directory deep cold",
+    "directory q cold",
+)
+
+
+def directory_endpoints() -> list[Endpoint]:
+    return [endpoint for endpoint in ENDPOINTS if endpoint.name in DIRECTORY_NAMES]

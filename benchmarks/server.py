@@ -91,6 +91,7 @@ def gunicorn(
     expected_log: tuple[str, ...] = (),
     ready_path: str = "/healthz",
     startup_timeout: float = 30.0,
+    pid_file: Path | None = None,
 ) -> Iterator[int]:
     """Start gunicorn with ``workers`` worker processes; yields its port; always stops it.
 
@@ -98,6 +99,7 @@ def gunicorn(
     serving that many requests at once. ``env`` is added to the harness's own
     environment for gunicorn. Log lines containing any of ``expected_log``
     (e.g. the warning Django logs for every 409) are counted, not printed.
+    ``pid_file``: gunicorn writes its arbiter's pid there (``worker_pids``).
     """
     port = free_port()
     env = {**os.environ, **(env or {}), "DJANGO_SETTINGS_MODULE": settings_module}
@@ -123,6 +125,7 @@ def gunicorn(
                 "warning",
                 "--graceful-timeout",
                 "5",
+                *(["--pid", str(pid_file)] if pid_file else []),
             ],
             cwd=PROJECT_DIR,
             env=env,
@@ -143,3 +146,31 @@ def gunicorn(
         # A failed start already carries the log in its ServerError.
         if ready and output:
             print(f"--- gunicorn output ---\n{output[-4000:]}\n---", file=sys.stderr)
+
+
+def child_pids(parent: int) -> list[int]:
+    """The processes whose parent is ``parent`` (Linux ``/proc``)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == parent:
+            children.append(int(entry.name))
+    return sorted(children)
+
+
+def worker_pids(pid_file: Path) -> list[int]:
+    """The worker processes of the gunicorn whose arbiter wrote ``pid_file``."""
+    return child_pids(int(pid_file.read_text().strip()))
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident set size (``VmRSS`` in ``/proc/<pid>/status``), in MB (MiB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise ServerError(f"no VmRSS for process {pid}")

@@ -23,7 +23,7 @@ from conftest import serving
 
 @pytest.mark.django_db
 def test_in_process_run_reports_every_endpoint_against_the_bare_view(bench_urls):
-    seed(mentors=3, migrate=False, progress=lambda message: None)
+    seed(mentors=3, migrate=False, progress=lambda message: None, fixtures="small")
     # Every configured endpoint, plus one signed in, so the login path is exercised
     # before the first real signed-in endpoint is added.
     endpoints = [*ENDPOINTS, Endpoint("home signed in", "/", user="mentee@example.com")]
@@ -47,7 +47,7 @@ def test_in_process_run_reports_every_endpoint_against_the_bare_view(bench_urls)
 
 @pytest.mark.django_db
 def test_session_cookie_for_http_load():
-    seed(mentors=3, migrate=False, progress=lambda message: None)
+    seed(mentors=3, migrate=False, progress=lambda message: None, fixtures="none")
 
     assert session_cookie(BARE) is None
     cookie = session_cookie(Endpoint("signed in", "/", user="mentee@example.com"))
