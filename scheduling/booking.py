@@ -15,8 +15,10 @@ and is not disguised as one.
 """
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -34,8 +36,11 @@ from .models import Notification, Session, SessionType
 from .notifications import outbox
 from .rules import cancel_refusal, reschedule_refusal
 from .slots import (
+    GIVEN,
     SESSIONS_NEAR,
+    TAKEN,
     available_slots,
+    compact,
     compute_slots,
     db_time,
     db_uuid,
@@ -323,48 +328,56 @@ def _release_lapsed_holds(mentor_pk, start, end, now) -> None:
 # When the guard finds one, the rules are checked again on a fresh read (the
 # locks are held by then, so that read is current) before inserting.
 
-MINE = """
-    s."end" > %(now)s
-    AND (s.status IN ('upcoming', 'active')
-         OR (s.status = 'pending' AND s.hold_expires_at > %(now)s))
-    AND (s.mentee_id IN (SELECT p.id FROM mentorship_menteeprofile p WHERE p.user_id = %(user)s)
-         OR (s.mentor_id IN (SELECT o.id FROM mentorship_mentorprofile o WHERE o.user_id = %(user)s)
-             AND s.start < %(end)s AND s."end" > %(start)s))"""
-
-LAPSED = """
-    s.mentor_id = %(mentor)s AND s.status = 'pending' AND s.hold_expires_at <= %(now)s
+# The booking user's own sessions that the rules read: those they take
+# (blocking, not over: the limits count them) and those they give as a mentor
+# at the requested time (no double booking of a person).
+BLOCKING = """(s.status IN ('upcoming', 'active')
+    OR (s.status = 'pending' AND s.hold_expires_at > %(now)s))"""
+MINE_TAKEN = f"""s.mentee_id IN (
+        SELECT p.id FROM mentorship_menteeprofile p WHERE p.user_id = %(user)s)
+    AND s."end" > %(now)s AND {BLOCKING}"""  # noqa: S608
+MINE_GIVEN = f"""s.mentor_id IN (
+        SELECT o.id FROM mentorship_mentorprofile o WHERE o.user_id = %(user)s)
+    AND s.start < %(end)s AND s."end" > %(start)s AND {BLOCKING}"""  # noqa: S608
+LAPSED = """s.mentor_id = %(mentor)s AND s.status = 'pending' AND s.hold_expires_at <= %(now)s
     AND s.start < %(end)s AND s."end" > %(start)s"""
+# Every session scope the read covers: ``insert_booking``'s guard looks again.
+READ_SCOPES = (
+    f"{GIVEN} AND {SESSIONS_NEAR}",
+    f"{TAKEN} AND {SESSIONS_NEAR}",
+    MINE_TAKEN,
+    MINE_GIVEN,
+)
+MENTOR_VALUES = (
+    "is_accepting_bookings",
+    "buffer_minutes",
+    "minimum_notice_minutes",
+    "booking_horizon_days",
+    "max_sessions_per_day",
+    "cancellation_cutoff_hours",
+    "offers_type",
+    "has_calendar",
+    "email_verified",
+)
 
 
-def _lock_and_read_sql(ignoring=None) -> str:
+@lru_cache(maxsize=8)
+def _lock_and_read_sql(vendor: str, ignoring: bool) -> str:
     sql = dialect(connection)
-    lock_mentee = sql.for_update
-    lock_mentors = " FOR UPDATE OF m" if sql.for_update else ""
-    ignore = " AND s.id <> %(ignoring)s" if ignoring is not None else ""
+    ignore = " AND s.id <> %(ignoring)s" if ignoring else ""
     numbers = " || ',' || ".join(
-        f"COALESCE(CAST(l.{column} AS text), '')"
-        for column in (
-            "is_accepting_bookings",
-            "buffer_minutes",
-            "minimum_notice_minutes",
-            "booking_horizon_days",
-            "max_sessions_per_day",
-            "cancellation_cutoff_hours",
-            "offers_type",
-            "has_calendar",
-            "email_verified",
-        )
+        f"COALESCE({sql.text('l.' + column)}, '')" for column in MENTOR_VALUES
     )
-    mentor_row = sql.row(
-        "mentor", None, None, "l.id", "l.user_id", numbers, "l.timezone", "l.mentee_id"
+    mentor_row = sql.first_row("mentor", "l.id", "l.user_id", numbers, "l.timezone", "l.mentee_id")
+    mine_row = sql.row(
+        "mine", "s.start", 's."end"', "s.status", "s.mentor_id", "s.id", "s.mentee_id"
     )
-    mine_row = sql.row("mine", "s.start", "s.end", "s.status", "s.mentor_id", "s.id", "s.mentee_id")
     lapsed_row = sql.row("lapsed", None, None, "NULL", "NULL", "s.id")
+    lock_mentors = " FOR UPDATE OF m" if sql.postgres else ""
     # The mentee's row is locked first (in the mentors' SELECT list, so
     # before their rows): every transaction that locks a mentee's row takes
     # it before any mentor's, so two never wait on each other in a circle.
-    locked = f"""
-        WITH locked AS (
+    locked = f"""WITH locked AS (
             SELECT m.id, m.user_id, m.is_accepting_bookings, m.buffer_minutes,
                 m.minimum_notice_minutes, m.booking_horizon_days, m.max_sessions_per_day,
                 m.cancellation_cutoff_hours, u.timezone,
@@ -375,20 +388,19 @@ def _lock_and_read_sql(ignoring=None) -> str:
                 EXISTS (SELECT 1 FROM account_emailaddress e WHERE e.user_id = %(user)s
                         AND UPPER(e.email) = UPPER(%(email)s) AND e.verified) AS email_verified,
                 (SELECT p.id FROM mentorship_menteeprofile p
-                 WHERE p.user_id = %(user)s{lock_mentee}) AS mentee_id
+                 WHERE p.user_id = %(user)s{sql.for_update}) AS mentee_id
             FROM mentorship_mentorprofile m JOIN accounts_user u ON u.id = m.user_id
             WHERE m.id = %(mentor)s OR m.user_id = %(user)s
-            ORDER BY m.id{lock_mentors}
-        )
+            ORDER BY m.id{lock_mentors})
         SELECT {mentor_row} FROM locked l"""  # noqa: S608
-    return " UNION ALL ".join(
-        [
-            locked,
-            *schedule_sql(connection, ignoring=ignoring),
-            f"SELECT {mine_row} FROM scheduling_session s WHERE {MINE}{ignore}",  # noqa: S608
-            f"SELECT {lapsed_row} FROM scheduling_session s WHERE {LAPSED}",  # noqa: S608
-        ]
-    )
+    selects = [
+        locked,
+        *schedule_sql(connection, ignoring=ignoring or None),
+        f"SELECT {mine_row} FROM scheduling_session s WHERE {MINE_TAKEN}{ignore}",  # noqa: S608
+        f"SELECT {mine_row} FROM scheduling_session s WHERE {MINE_GIVEN}{ignore}",  # noqa: S608
+        f"SELECT {lapsed_row} FROM scheduling_session s WHERE {LAPSED}",  # noqa: S608
+    ]
+    return compact(" UNION ALL ".join(selects))
 
 
 @dataclass
@@ -402,10 +414,10 @@ class BookingRead:
     email_verified: bool
     mentee_id: object  # the booking user's mentee profile (None: they have none yet)
     rows: list  # the engine's rows (``slots.schedule_sql``)
-    mine: list = field(default_factory=list)  # (start, end, status, mentor_id, mentee_id)
-    lapsed: list = field(default_factory=list)  # ids of lapsed holds at the time
-    seen: list = field(default_factory=list)  # ids of every session read
-    params: dict = field(default_factory=dict)  # the read's parameters, for the guard
+    mine: list = dataclass_field(default_factory=list)  # (start, end, status, mentor_id, mentee_id)
+    lapsed: list = dataclass_field(default_factory=list)  # ids of lapsed holds at the time
+    seen: list = dataclass_field(default_factory=list)  # ids of every session read
+    params: dict = dataclass_field(default_factory=dict)  # the read's parameters, for the guard
 
 
 def _as_bool(text) -> bool:
@@ -449,7 +461,7 @@ def lock_and_read_booking(
         end=db_time(connection, end),
     )
     with connection.cursor() as cursor:
-        cursor.execute(_lock_and_read_sql(ignoring), params)
+        cursor.execute(_lock_and_read_sql(connection.vendor, ignoring is not None), params)
         rows = cursor.fetchall()
     mentor_key, user_key = db_uuid_text(mentor.pk), db_uuid_text(user.pk)
     read = BookingRead(None, None, False, False, False, None, [], params=params)
@@ -535,79 +547,92 @@ def _check_read(read: BookingRead, session_type, start, end, now, *, hold: bool)
         raise BookingRefused(refusal)
 
 
-def _db_values(instance, fields) -> list:
-    return [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+def _prepared(instance, field):
+    return field.get_db_prep_save(field.pre_save(instance, True), connection)
 
 
-def _insert_values(instance, fields, cast: bool) -> tuple[str, list]:
-    values = _db_values(instance, fields)
-    if not cast:
-        return ", ".join(["%s"] * len(values)), values
-    return ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in fields), values
+@lru_cache(maxsize=32)
+def _insert_sql(vendor: str, nulls: tuple, recipients: int, seen: int) -> str:
+    """The guarded INSERT of a session (and, on PostgreSQL, of its
+    notifications, ``recipients`` rows, in the same statement). ``nulls``:
+    which of the session's fields are NULL; ``seen``: how many ids the read
+    saw (SQLite lists them; PostgreSQL takes an array)."""
+    postgres = vendor == "postgresql"
+    quote = connection.ops.quote_name
+    fields = Session._meta.concrete_fields
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = ", ".join(
+        "NULL" if null else f"%(s_{field.column})s"
+        for field, null in zip(fields, nulls, strict=True)
+    )
+    if postgres:
+        unseen = "s.id <> ALL(%(seen)s)"
+    elif seen:
+        unseen = f"s.id NOT IN ({', '.join(f'%(seen{index})s' for index in range(seen))})"
+    else:
+        unseen = "1 = 1"
+    guard = " AND ".join(
+        f"NOT EXISTS (SELECT 1 FROM scheduling_session s WHERE {scope} AND {unseen})"  # noqa: S608
+        for scope in READ_SCOPES
+    )
+    insert = f"INSERT INTO scheduling_session ({columns}) SELECT {values} WHERE {guard}"
+    if not postgres:
+        return compact(insert)
+    notification_columns, notification_values = [], []
+    for field in Notification._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        notification_columns.append(quote(field.column))
+        if field.name == "session":
+            notification_values.append("new_session.id")
+        elif field.name == "recipient":
+            notification_values.append("recipients.id")
+        else:
+            notification_values.append(f"%(n_{field.column})s")
+    rows = ", ".join(f"(%(recipient{index})s)" for index in range(recipients))
+    return compact(
+        f"WITH new_session AS ({insert} RETURNING id) "  # noqa: S608
+        f"INSERT INTO scheduling_notification ({', '.join(notification_columns)}) "
+        f"SELECT {', '.join(notification_values)} FROM new_session "
+        f"CROSS JOIN (VALUES {rows}) AS recipients (id) RETURNING scheduling_notification.id"
+    )
 
 
 def insert_booking(read: BookingRead, session: Session, notifications: list) -> list | None:
     """Insert ``session`` and its ``notifications`` (one statement on
-    PostgreSQL) unless a session appeared in the scope ``read`` covers that
-    it did not see (see above). Returns the notifications' ids, or None when
-    nothing was inserted."""
+    PostgreSQL) unless a session appeared in a scope ``read`` covers that it
+    did not see (``READ_SCOPES``: see above). Returns the notifications'
+    ids, or None when nothing was inserted."""
     postgres = connection.vendor == "postgresql"
-    session_fields = list(Session._meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in session_fields)
-    placeholders, values = _insert_values(session, session_fields, postgres)
-    scope = f"({SESSIONS_NEAR}) OR ({MINE})"
-    if read.seen:
-        scope = f"({scope}) AND s.id NOT IN ({', '.join(['%s'] * len(read.seen))})"
-    # The guard's SQL takes positional parameters, as the values before it.
-    guard = f"NOT EXISTS (SELECT 1 FROM scheduling_session s WHERE {scope})"  # noqa: S608
-    guard_sql, guard_values = _positional(guard, read.params, read.seen)
-    insert = f"INSERT INTO scheduling_session ({columns}) SELECT {placeholders} WHERE {guard_sql}"
-    if not postgres:
-        with connection.cursor() as cursor:
-            cursor.execute(insert, [*values, *guard_values])
-            if cursor.rowcount != 1:
-                return None
-        session._state.adding, session._state.db = False, connection.alias
-        created = Notification.objects.bulk_create(notifications)
-        return [row.pk for row in created]
-    notification_fields = [
-        field for field in Notification._meta.concrete_fields if not field.primary_key
-    ]
-    notification_columns = ", ".join(
-        connection.ops.quote_name(field.column) for field in notification_fields
-    )
-    selects, notification_values = [], []
-    for notification in notifications:
-        row_placeholders, row_values = _insert_values(notification, notification_fields, True)
-        selects.append(f"SELECT {row_placeholders} FROM new_session")  # noqa: S608
-        notification_values.extend(row_values)
-    sql = (
-        f"WITH new_session AS ({insert} RETURNING id) "
-        f"INSERT INTO scheduling_notification ({notification_columns}) "
-        f"{' UNION ALL '.join(selects)} RETURNING id"
-    )
+    params = dict(read.params)
+    nulls = []
+    for field in Session._meta.concrete_fields:
+        value = _prepared(session, field)
+        nulls.append(value is None)
+        params[f"s_{field.column}"] = value
+    if postgres:
+        params["seen"] = read.seen
+        first = notifications[0]
+        for field in Notification._meta.concrete_fields:
+            if not field.primary_key and field.name not in ("session", "recipient"):
+                params[f"n_{field.column}"] = _prepared(first, field)
+        for index, notification in enumerate(notifications):
+            params[f"recipient{index}"] = db_uuid(connection, notification.recipient_id)
+    else:
+        params.update({f"seen{index}": seen for index, seen in enumerate(read.seen)})
+    sql = _insert_sql(connection.vendor, tuple(nulls), len(notifications), len(read.seen))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *guard_values, *notification_values])
-        ids = [row[0] for row in cursor.fetchall()]
-    if not ids:
-        return None
+        cursor.execute(sql, params)
+        if postgres:
+            ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                return None
+        elif cursor.rowcount != 1:
+            return None
     session._state.adding, session._state.db = False, connection.alias
-    return ids
-
-
-def _positional(sql: str, params: dict, seen: list) -> tuple[str, list]:
-    """``sql`` with its ``%(name)s`` parameters made positional (``%s``), and
-    their values in order; ``seen`` fills the plain ``%s`` of the id list."""
-    import re
-
-    values, seen_values = [], iter(seen)
-
-    def replace(match):
-        name = match.group(1)
-        values.append(params[name] if name else next(seen_values))
-        return "%s"
-
-    return re.sub(r"%\((\w+)\)s|%s", replace, sql), values
+    if postgres:
+        return ids
+    return [row.pk for row in Notification.objects.bulk_create(notifications)]
 
 
 MAX_READS = 3  # a guard that keeps failing is a busy time: SlotTaken

@@ -475,38 +475,55 @@ BLOCKING_STATUSES = ("upcoming", "active", "pending")
 class Dialect:
     """What the schedule's SQL spells differently on SQLite and PostgreSQL."""
 
-    no_time: str  # a NULL timestamp (PostgreSQL types each column of a UNION)
-    for_update: str  # row locks (SQLite's write transaction locks the database)
+    postgres: bool
+
+    @property
+    def for_update(self) -> str:
+        """Row locks (SQLite's write transaction locks the whole database)."""
+        return " FOR UPDATE" if self.postgres else ""
+
+    def text(self, expression: str) -> str:
+        """``expression`` as text: PostgreSQL types each column of a UNION."""
+        if expression == "NULL" or not self.postgres:
+            return expression
+        return f"{expression}::text"
 
     def row(self, tag: str, start: str | None, end: str | None, *texts: str) -> str:
         """A SELECT list of the schedule's columns: ``tag``, two timestamps,
-        then ``texts`` (SQL expressions, cast to text) and NULLs."""
+        then ``texts`` (SQL expressions, read as text) and NULLs. Only the
+        first SELECT of a UNION needs typed NULLs (``first_row``)."""
         values = [*texts, *(["NULL"] * (len(SCHEDULE_COLUMNS) - 3 - len(texts)))]
-        if end and end.endswith(".end"):
-            end = f'{end[:-3]}"end"'  # a reserved word in SQL
         return ", ".join(
-            [
-                f"'{tag}'",
-                start or self.no_time,
-                end or self.no_time,
-                *(f"CAST({value} AS text)" for value in values),
-            ]
+            [f"'{tag}'", start or "NULL", end or "NULL", *(self.text(value) for value in values)]
         )
+
+    def first_row(self, tag: str, *texts: str) -> str:
+        """``row`` without timestamps, its NULLs typed for the UNION after it."""
+        no_time = "NULL::timestamptz" if self.postgres else "NULL"
+        return self.row(tag, no_time, no_time, *texts)
 
 
 def dialect(connection) -> Dialect:
-    if connection.vendor == "postgresql":
-        return Dialect(no_time="CAST(NULL AS timestamp with time zone)", for_update=" FOR UPDATE")
-    return Dialect(no_time="NULL", for_update="")
+    return Dialect(postgres=connection.vendor == "postgresql")
 
 
-SESSIONS_NEAR = """
-    s.start < %(sessions_before)s AND s."end" > %(sessions_after)s
+def compact(sql: str) -> str:
+    """``sql`` on one line with single spaces: short statements are parsed
+    once per process by psycopg (it caches those under 4 kB)."""
+    return " ".join(sql.split())
+
+
+# The sessions that take a mentor's time around a range (not cancelled, not
+# a lapsed hold); ``s`` is the session table. Each branch of the schedule's
+# UNION has one owner condition, so that it walks one index.
+SESSIONS_NEAR = """s.start < %(sessions_before)s AND s."end" > %(sessions_after)s
     AND s.status NOT IN ('cancelled', 'expired')
-    AND NOT (s.status = 'pending' AND s.hold_expires_at IS NOT NULL
-             AND s.hold_expires_at <= %(now)s)
-    AND (s.mentor_id = %(mentor)s OR s.mentee_id IN (
-        SELECT p.id FROM mentorship_menteeprofile p WHERE p.user_id = %(mentor_user)s))"""
+    AND (s.status <> 'pending' OR s.hold_expires_at IS NULL OR s.hold_expires_at > %(now)s)"""
+GIVEN = "s.mentor_id = %(mentor)s"
+# What the mentor booked as a mentee of someone else takes their time too.
+TAKEN = (
+    "s.mentee_id IN (SELECT p.id FROM mentorship_menteeprofile p WHERE p.user_id = %(mentor_user)s)"
+)
 
 
 def schedule_sql(connection, *, ignoring=None) -> list[str]:
@@ -516,16 +533,19 @@ def schedule_sql(connection, *, ignoring=None) -> list[str]:
     busy intervals within reach (``busy``). Parameters: ``schedule_params``."""
     sql = dialect(connection)
     ignore = " AND s.id <> %(ignoring)s" if ignoring is not None else ""
-    windows = sql.row("window", "w.start", "w.end", "w.kind", "w.timezone", "w.recurrence")
-    sessions = sql.row("session", "s.start", "s.end", "s.status", "s.mentor_id", "s.id")
-    busy = sql.row("busy", "b.start", "b.end", "NULL", "NULL", "b.connection_id")
+    windows = sql.row("window", "w.start", 'w."end"', "w.kind", "w.timezone", "w.recurrence")
+    sessions = sql.row("session", "s.start", 's."end"', "s.status", "s.mentor_id", "s.id")
+    busy = sql.row("busy", "b.start", 'b."end"', "NULL", "NULL", "b.connection_id")
     # Constant SQL only: every value is a parameter.
-    return [
+    near = f"{SESSIONS_NEAR}{ignore}"
+    selects = [
         f"SELECT {windows} FROM scheduling_availability w WHERE w.mentor_id = %(mentor)s",  # noqa: S608
-        f"SELECT {sessions} FROM scheduling_session s WHERE {SESSIONS_NEAR}{ignore}",  # noqa: S608
+        f"SELECT {sessions} FROM scheduling_session s WHERE {GIVEN} AND {near}",  # noqa: S608
+        f"SELECT {sessions} FROM scheduling_session s WHERE {TAKEN} AND {near}",  # noqa: S608
         f"SELECT {busy} FROM scheduling_busyinterval b WHERE b.mentor_id = %(mentor)s"  # noqa: S608
         ' AND b.start < %(busy_before)s AND b."end" > %(busy_after)s',
     ]
+    return [compact(select) for select in selects]
 
 
 # Sessions that matter: those near the range (for overlaps and buffers) and
