@@ -26,12 +26,22 @@ from django.db.models import Q, QuerySet
 
 from .models import SESSION_MAX_MINUTES, Session
 
-# Rows per page of each list. Upcoming sessions are what people come for;
-# the history is browsed a page at a time.
-PAGE_SIZES = {"upcoming": 20, "past": 10, "cancelled": 10}
+# Rows of each list on the overview: what is coming first, a glimpse of the
+# history. "Show more" then brings MORE_SIZE rows at a time.
+PAGE_SIZES = {"upcoming": 10, "past": 5, "cancelled": 3}
+MORE_SIZE = 20
 LISTS = tuple(PAGE_SIZES)
 # Newest first, except what is still to come: soonest first.
 NEWEST_FIRST = {"upcoming": False, "past": True, "cancelled": True}
+RIDES_ALONG = {"upcoming": (), "past": ("review",), "cancelled": ("rescheduled_to",)}
+# What a row reads of a session (``Session.status_at`` included), and of what
+# rides along.
+ROW_FIELDS = ("mentor_id", "mentee_id", "title", "start", "end", "status", "hold_expires_at")
+RIDE_FIELDS = {
+    "upcoming": (),
+    "past": ("review__rating", "review__session_id"),
+    "cancelled": ("rescheduled_to__start", "rescheduled_to__rescheduled_from_id"),
+}
 
 _CURSOR = re.compile(r"^(\d{8}T\d{6}\.\d{6})Z_([0-9a-f]{32})$")
 
@@ -105,22 +115,35 @@ def session_page(
     mentee_id: int | None,
     now: datetime,
     cursor: Cursor | None = None,
+    size: int | None = None,
 ) -> SessionPage:
-    """Page ``cursor`` (None: the first) of list ``name`` of the user whose
-    mentor and mentee profiles are ``mentor_id`` and ``mentee_id`` (either may
-    be None): one query per profile, however many sessions there are."""
-    size = PAGE_SIZES[name]
+    """``size`` rows (the overview's number unless told) of list ``name``
+    after ``cursor`` (None: from the start), of the user whose mentor and
+    mentee profiles are ``mentor_id`` and ``mentee_id`` (either may be None):
+    one query per profile, however many sessions there are."""
+    size = size or PAGE_SIZES[name]
     newest_first = NEWEST_FIRST[name]
     order = ("-start", "-id") if newest_first else ("start", "id")
     base = _in_list(Session.objects.all(), name, now)
     if cursor is not None:
         base = base.filter(_after(cursor, newest_first))
-    # The review and the session a move made ride along: a row's review
-    # prompt and "Moved to" cost no query.
-    base = base.select_related("mentor__user", "mentee__user", "review", "rescheduled_to")
+    # What a row shows rides along: the other person with their name, the
+    # user's own profile (its user id says which side they are on), past
+    # sessions' reviews (the review prompt), cancelled ones' moves ("Moved
+    # to"). No more joins than that: planning a query costs by its joins.
+    # Only the columns a row shows: building the SQL and the objects costs by
+    # the column. (A row reading another field would cost a query per row:
+    # the query-count tests would see it.)
+    base = base.select_related(*RIDES_ALONG[name])
+    fields = (*ROW_FIELDS, *RIDE_FIELDS[name])
     pages = [
-        list(base.filter(**{field: pk}).order_by(*order)[: size + 1])
-        for field, pk in (("mentor_id", mentor_id), ("mentee_id", mentee_id))
+        list(
+            base.filter(**{f"{own}_id": pk})
+            .select_related(own, f"{other}__user")
+            .only(*fields, f"{own}__user_id", f"{other}__user__name")
+            .order_by(*order)[: size + 1]
+        )
+        for own, other, pk in (("mentor", "mentee", mentor_id), ("mentee", "mentor", mentee_id))
         if pk is not None
     ]
 

@@ -38,7 +38,7 @@ from ..lifecycle import mark_no_show
 from ..models import Session, SessionType
 from ..notifications.ics import session_calendar
 from ..rules import cancel_refusal, no_show_refusal, reschedule_refusal
-from ..session_lists import LISTS, Cursor, SessionPage, session_page
+from ..session_lists import LISTS, MORE_SIZE, Cursor, SessionPage, session_page
 from .booking import PickerMode, parse_start, render_picker
 
 DASHBOARD_DAYS = 7
@@ -64,7 +64,8 @@ LIST_TEXTS = {
 def _listed(page: SessionPage, user, now) -> dict:
     _with_status(page.sessions, now)
     for session in page.sessions:
-        session.review_prompt = _review_prompt(session, user, now)
+        # Only a past session can be reviewed (its review comes with it).
+        session.review_prompt = _review_prompt(session, user, now) if page.name == "past" else ""
     title, empty, more_label = LIST_TEXTS[page.name]
     return {"page": page, "title": title, "empty": empty, "more_label": more_label}
 
@@ -85,7 +86,8 @@ def session_list(request):
     name = request.GET.get("list")
     if name in LISTS:
         cursor = Cursor.parse(request.GET.get("after", ""))
-        only = _listed(session_page(name=name, now=now, cursor=cursor, **people), user, now)
+        page = session_page(name=name, now=now, cursor=cursor, size=MORE_SIZE, **people)
+        only = _listed(page, user, now)
         if request.htmx and cursor is not None:
             # The next rows and the next "more" button, in place of the button.
             return render(
