@@ -4,16 +4,15 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.core.cache import cache
-from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
-from core.cache import FRAGMENT_SECONDS, profiles_version
+from core.cache import FRAGMENT_SECONDS, mentor_page_versions
 
 from .models import ExpertiseTag, MentorExpertise, MentorProfile
 
@@ -79,83 +78,163 @@ def _has_tag(**lookup) -> Exists:
     return Exists(MentorExpertise.objects.filter(mentor=OuterRef("pk"), **lookup))
 
 
-# The text PostgreSQL searches, weighted: headline over biography. The same
-# expression is indexed (GIN) by migration 0002, which is what makes it fast.
-MENTOR_DOCUMENT_SQL = (
-    "(setweight(to_tsvector('english'::regconfig, coalesce(headline, '')), 'B') || "
-    "setweight(to_tsvector('english'::regconfig, coalesce(biography, '')), 'C'))"
-)
+# The stored search document (a generated tsvector column of headline and
+# biography, PostgreSQL only: mentorship migration 0006), GIN-indexed.
+SEARCH_DOCUMENT_COLUMN = "mentorship_mentorprofile.search_document"
 
 
 def _document() -> RawSQL:
-    # A constant expression, no user input: the search terms go in SearchQuery.
-    return RawSQL(MENTOR_DOCUMENT_SQL, [], output_field=SearchVectorField())  # noqa: S611
+    # A constant column name, no user input: the search terms go in SearchQuery.
+    return RawSQL(SEARCH_DOCUMENT_COLUMN, [], output_field=SearchVectorField())  # noqa: S611
+
+
+def _text_match(query: DirectoryQuery) -> Q:
+    """Mentors whose name, headline, biography or a tag's name matches ``q``.
+
+    PostgreSQL: full-text search (``websearch`` syntax, English stemming) in
+    the stored document, and a contains-match on the name (trigram-indexed)
+    and on tag names. SQLite: a contains-match on every field.
+    """
+    tag_match = _has_tag(tag__name__icontains=query.q)
+    name_match = Q(user__in=_users_named(query.q))
+    if connection.vendor == "postgresql":
+        search = SearchQuery(query.q, search_type="websearch", config="english")
+        # ``search_document`` is aliased by ``search_mentors``.
+        return Q(search_document=search) | name_match | tag_match
+    return name_match | Q(headline__icontains=query.q) | Q(biography__icontains=query.q) | tag_match
+
+
+def _users_named(q: str) -> QuerySet:
+    from accounts.models import User
+
+    return User.objects.filter(name__icontains=q).values("pk")
 
 
 def search_mentors(query: DirectoryQuery) -> QuerySet[MentorProfile]:
-    """Listed mentors matching ``query``, ordered as it asks.
-
-    PostgreSQL: full-text search (``websearch`` syntax, English stemming) over
-    headline and biography from an index, plus name and tag-name matches;
-    ranked, name matches first. SQLite: a case-insensitive contains-match on the
-    same fields. An explicit sort wins over relevance.
-    """
+    """Listed mentors matching ``query`` (search text and tags), in the
+    sort's order. With a search and no explicit sort, ``directory_page``
+    puts the name matches first."""
     mentors = MentorProfile.objects.listed()
     for slug in query.tags:
         mentors = mentors.filter(_has_tag(tag__slug=slug))
     if query.q:
-        tag_match = _has_tag(tag__name__icontains=query.q)
         if connection.vendor == "postgresql":
-            search = SearchQuery(query.q, search_type="websearch", config="english")
-            # A subquery, so that the index answers it once for all rows.
-            text_match = MentorProfile.objects.listed().alias(document=_document())
-            text_match = text_match.filter(document=search).values("pk")
-            name_match = Q(user__name__icontains=query.q)
-            mentors = mentors.filter(Q(pk__in=text_match) | name_match | tag_match)
-            if not query.sort_given:
-                relevance = SearchRank(_document(), search) + Case(
-                    When(name_match, then=Value(1.0)), default=Value(0.0)
-                )
-                return mentors.annotate(rank=relevance).order_by(
-                    F("rank").desc(), "-rating_avg", "slug"
-                )
-        else:
-            mentors = mentors.filter(
-                Q(user__name__icontains=query.q)
-                | Q(headline__icontains=query.q)
-                | Q(biography__icontains=query.q)
-                | tag_match
-            )
+            mentors = mentors.alias(search_document=_document())
+        mentors = mentors.filter(_text_match(query))
     return mentors.order_by(*SORTS[query.sort][1])
 
 
-def directory_page(query: DirectoryQuery) -> Page:
-    """One page of the directory, in four queries whatever the page number.
+@dataclass
+class DirectoryPage:
+    """One page of the directory, without a total: the page says which
+    mentors it holds (``start_index``–``end_index``) and links to the pages
+    on either side. The total is known only on the last page."""
 
-    The page's ids come first from the listed-mentors index alone (an
-    index-only walk, also for page 500), then the 20 rows with their users and
-    tags. A bad page number gives page 1; one past the end, the last page.
+    number: int
+    object_list: list
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * PAGE_SIZE + 1 if self.object_list else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * PAGE_SIZE + len(self.object_list)
+
+    @property
+    def total(self) -> int | None:
+        """How many mentors match, when this is the last page (else None)."""
+        return None if self.has_next else self.end_index
+
+
+MAX_PAGE = 100_000  # larger numbers are past the end of any directory
+
+
+def _page_number(raw) -> int | None:
+    """``?page=`` as a number from 1; junk is page 1 and a number below 1 is
+    past the end (the last page, as Django's paginator does)."""
+    try:
+        number = int(str(raw))
+    except ValueError:
+        return 1
+    return number if 1 <= number <= MAX_PAGE else None
+
+
+def _ids(mentors: QuerySet, start: int, stop: int) -> list:
+    return list(mentors[start:stop].values_list("pk", flat=True))
+
+
+def _page_ids(query: DirectoryQuery, number: int) -> list:
+    """The ids at page ``number`` and one more (is there a next page?).
+
+    Each is one walk of an index in the page's order that stops after the
+    page (no count, no sort of every match). A search without an explicit
+    sort lists the name matches first: the name matches, then the others.
     """
-    page = Paginator(search_mentors(query), PAGE_SIZE).get_page(query.page)
-    ids = list(page.object_list.values_list("pk", flat=True))
-    by_id = MentorProfile.objects.for_cards().in_bulk(ids)
-    page.object_list = [by_id[pk] for pk in ids]
-    return page
+    mentors = search_mentors(query)
+    start, stop = (number - 1) * PAGE_SIZE, number * PAGE_SIZE + 1
+    if not query.q or query.sort_given:
+        return _ids(mentors, start, stop)
+    named = Q(user__in=_users_named(query.q))
+    first = _ids(mentors.filter(named), 0, stop)
+    if len(first) >= stop:
+        return first[start:stop]
+    # All the name matches are in ``first``: the others follow them.
+    rest = mentors.exclude(named)
+    return first[start:] + _ids(rest, max(0, start - len(first)), stop - len(first))
 
 
-def mentor_for_page(*, slug: str, viewer, version: int | None = None) -> MentorProfile:
+def directory_page(query: DirectoryQuery) -> DirectoryPage:
+    """One page of the directory, in three queries whatever the page number
+    and the number of mentors (four for a search in relevance order).
+
+    The page's ids come first, from a walk of the listed-mentors index that
+    stops after the page (also for page 500), then the 20 rows with their
+    users and tags. A bad page number gives page 1; one past the end (rare:
+    the links never point there) the last page, which costs a count.
+    """
+    number = _page_number(query.page)
+    ids = _page_ids(query, number) if number else []
+    if not ids and number != 1:
+        matches = search_mentors(query).count()
+        number = max(1, -(-matches // PAGE_SIZE))
+        ids = _page_ids(query, number)
+    by_id = MentorProfile.objects.for_cards().in_bulk(ids[:PAGE_SIZE])
+    return DirectoryPage(
+        number=number,
+        object_list=[by_id[pk] for pk in ids[:PAGE_SIZE]],
+        has_next=len(ids) > PAGE_SIZE,
+    )
+
+
+def mentor_for_page(*, slug: str, viewer, version: str | None = None) -> MentorProfile:
     """The mentor at ``/mentors/<slug>/`` as ``viewer`` may see it, or 404.
 
     Anonymous visitors all share one scope (mentors accepting bookings), so
-    that fetch is cached under the profiles version (``version`` when the
-    caller has read it already); signed-in viewers (who may be the owner or
-    staff) always query.
+    that fetch is cached under the mentor page's fragments version (``version``
+    when the caller has read it already); signed-in viewers (who may be the
+    owner or staff) always query.
     """
     scoped = MentorProfile.objects.visible_to(viewer).select_related("user")
     if viewer.is_authenticated:
         return get_object_or_404(scoped, slug=slug)
     if version is None:
-        version = profiles_version()
+        version = mentor_page_versions(slug).fragments
     key = f"mentorship:public-mentor:{version}:{slug}"
     mentor = cache.get(key)
     if mentor is None:

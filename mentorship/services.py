@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from accounts.models import User
-from core.cache import profiles_changed
+from core.cache import directory_changed, mentor_changed, profiles_changed
 from core.hooks import Hook
 
 from .models import (
@@ -108,13 +108,15 @@ def update_mentor_profile(
     unknown = set(changes) - allowed
     if unknown:
         raise ProfileError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    changed_fields = {field for field, value in changes.items() if getattr(mentor, field) != value}
+    old_tags = set(MentorExpertise.objects.filter(mentor=mentor).values_list("tag_id", flat=True))
     for field, value in changes.items():
         setattr(mentor, field, value)
     mentor.full_clean(exclude=["user", "slug"])
     mentor.save()
 
     MentorExpertise.objects.filter(mentor=mentor).exclude(tag__in=tags).delete()
-    current = set(MentorExpertise.objects.filter(mentor=mentor).values_list("tag_id", flat=True))
+    current = old_tags & {tag.pk for tag in tags}
     MentorExpertise.objects.bulk_create(
         [MentorExpertise(mentor=mentor, tag=tag) for tag in set(tags) if tag.pk not in current]
     )
@@ -126,8 +128,25 @@ def update_mentor_profile(
         new_links.append(link)
     SocialLink.objects.filter(mentor=mentor).delete()
     SocialLink.objects.bulk_create(new_links)
-    profiles_changed()
+    _profile_edited(mentor, changed_fields, tags_changed=old_tags != {tag.pk for tag in tags})
     return mentor
+
+
+# What the directory's cards show or search, besides tags and ratings.
+DIRECTORY_FIELDS = {"headline", "biography"}
+
+
+def _profile_edited(mentor: MentorProfile, changed_fields: set[str], *, tags_changed: bool):
+    """Mark stale, on commit, only what an edit changes: the booking rules
+    and being listed change bookable times and the picker (and the
+    directory's membership), so everything goes; the headline, biography and
+    tags change this mentor's page and the directory; the links only this
+    mentor's page."""
+    if changed_fields - DIRECTORY_FIELDS:
+        profiles_changed()
+    else:
+        directory = bool(changed_fields) or tags_changed
+        mentor_changed(mentor.slug, directory=directory and mentor.is_accepting_bookings)
 
 
 def update_mentee_profile(*, mentee: MenteeProfile, biography: str, goals: str) -> MenteeProfile:
@@ -148,5 +167,5 @@ def create_expertise_tag(*, name: str) -> ExpertiseTag:
     tag = ExpertiseTag(name=name, slug=slug)
     tag.full_clean()
     tag.save()
-    profiles_changed()
+    directory_changed()  # the filter lists it; no mentor has it yet
     return tag

@@ -1,3 +1,4 @@
+import hashlib
 import logging
 
 from django.conf import settings
@@ -5,16 +6,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django.views.static import serve
 
-from core.cache import profiles_version, versions
+from core.cache import (
+    cached_under_directory_versions,
+    mentor_page_versions,
+    store_under_directory_versions,
+)
 from reviews.views import mentor_reviews_context
 from scheduling.selectors import next_available_times
 from scheduling.timefmt import wall_clock
@@ -33,37 +39,56 @@ def home(request):
 # --- Directory and mentor pages ------------------------------------------------------
 
 
+def directory_fragments(query: selectors.DirectoryQuery) -> dict[str, str]:
+    """The directory's filters (``sidebar``) and one page of results
+    (``results``) for ``query``, as HTML.
+
+    Cached together under one key per query, with the profiles and directory
+    versions they were rendered under stored beside them, so that a cached
+    page costs one cache round trip (the counters and the fragments in one
+    ``get_many``). Rendered only when that is missing or stale.
+    """
+    digest = hashlib.sha256(query.cache_key.encode()).hexdigest()
+    key = f"mentorship:directory-page:{digest}"
+    cache_versions, fragments = cached_under_directory_versions(key)
+    if fragments is None:
+        context = {
+            "query": query,
+            "page": selectors.directory_page(query),
+            "tags": selectors.all_tags(),
+            "sorts": [(key, label) for key, (label, _order) in selectors.SORTS.items()],
+        }
+        fragments = {
+            "sidebar": render_to_string("mentorship/_directory_sidebar.html", context),
+            "results": render_to_string("mentorship/_directory_results.html", context),
+        }
+        store_under_directory_versions(key, cache_versions, fragments)
+    return {name: mark_safe(html) for name, html in fragments.items()}  # noqa: S308
+
+
 @require_safe
 @vary_on_headers("HX-Request")
 def directory(request):
     """``/mentors/``: search, tag filters, sorts, 20 per page. htmx swaps the results."""
     query = selectors.DirectoryQuery.from_params(request.GET)
-    # Lazy: the templates only run these queries when their cached fragment
-    # (keyed by the profiles version and the query) is missing.
-    context = {
-        "query": query,
-        "page": SimpleLazyObject(lambda: selectors.directory_page(query)),
-        "tags": SimpleLazyObject(selectors.all_tags),
-        "sorts": [(key, label) for key, (label, _order) in selectors.SORTS.items()],
-        "profiles_version": profiles_version(),
-    }
+    fragments = directory_fragments(query)
     if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "mentorship/_directory_results.html", context)
-    return render(request, "mentorship/directory.html", context)
+        return HttpResponse(fragments["results"])
+    return render(request, "mentorship/directory.html", {"query": query, "fragments": fragments})
 
 
 @require_safe
 def mentor_detail(request, slug):
     """The public mentor page. Mentors not taking bookings are visible only to
     themselves and staff; anyone else gets 404."""
-    # Both counters in one round trip: the fragments are keyed by the profiles
-    # version, the next times by both.
-    cache_versions = versions()
+    # The counters in one round trip: the fragments are keyed by the profiles
+    # and this mentor's versions, the next times by the profiles and times.
+    cache_versions = mentor_page_versions(slug)
     mentor = selectors.mentor_for_page(
-        slug=slug, viewer=request.user, version=cache_versions.profiles
+        slug=slug, viewer=request.user, version=cache_versions.fragments
     )
     session_types, next_times = (
-        next_available_times(mentor, cache_versions=cache_versions)
+        next_available_times(mentor, cache_versions=cache_versions.times_versions)
         if mentor.is_accepting_bookings
         else ([], [])
     )
@@ -79,7 +104,7 @@ def mentor_detail(request, slug):
             "mentor_local_time": (
                 wall_clock(mentor.user.timezone, timezone.now()) if mentor.user.timezone else ""
             ),
-            "profiles_version": cache_versions.profiles,
+            "fragments_version": cache_versions.fragments,
             "session_types": session_types,
             "session_type": session_types[0] if session_types else None,
             "next_times": next_times,

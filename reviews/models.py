@@ -1,9 +1,9 @@
 """Reviews and ratings: only real mentees of ended sessions, once, moderated.
 
 Rows are created and changed only through ``reviews.services`` (which keep
-``MentorProfile.rating_avg``/``rating_count`` in the same transaction); the
-database holds what it can: one review per session, ratings 1–5, one reply
-per review, one report per reporter and review.
+``MentorProfile.rating_avg``/``rating_count`` and the per-star counts in the
+same transaction); the database holds what it can: one review per session,
+ratings 1–5, one reply per review, one report per reporter and review.
 """
 
 import uuid
@@ -52,10 +52,13 @@ class Review(models.Model):
             ),
         ]
         indexes = [
+            # A mentor's visible reviews in the order their pages list them
+            # (newest first, the id breaking ties): a page is a walk of this
+            # index, however many reviews the mentor has.
             models.Index(
-                fields=["mentor", "-created_at"],
+                fields=["mentor", "-created_at", "-id"],
                 condition=Q(is_hidden=False),
-                name="review_mentor_visible_newest",
+                name="review_mentor_visible_order",
             ),
         ]
 

@@ -14,8 +14,9 @@ Who may do what (DESIGN §4):
 Each change that alters a mentor's visible reviews (submit, edit, hide,
 restore, delete) locks the mentor's profile row, recomputes ``rating_avg``,
 ``rating_count`` and the per-star ``rating_<n>_count`` from the visible reviews
-with one aggregate in the same transaction, and marks the cached public pages
-stale on commit. The lock is the row ``book_session`` locks: reviews of one
+with one aggregate in the same transaction, and marks that mentor's cached page
+stale on commit (the directory's too when the average or count on the card
+changed). The lock is the row ``book_session`` locks: reviews of one
 mentor queue up, so two concurrent reviews never both write an aggregate that
 misses the other.
 """
@@ -28,7 +29,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core.cache import profiles_changed
+from core.cache import mentor_changed
 from mentorship.models import MentorProfile
 from scheduling.models import Session
 
@@ -184,13 +185,27 @@ def _lock_mentor(mentor_pk) -> MentorProfile:
 def _store_aggregates(mentor: MentorProfile) -> None:
     """Recompute the locked ``mentor``'s rating (average, count, per-star
     counts) from its visible reviews (one aggregate) and store it (one
-    update); the instance gets the new values."""
+    update); the instance gets the new values. Marks the mentor's cached
+    page stale on commit, and the directory's when a card's rating changed."""
+    old = StoredRating.stored_on(mentor)
     fresh = fresh_rating(Review.objects.filter(mentor=mentor).aggregate(**star_count_aggregates()))
     fields = fresh.as_fields()
     for name, value in fields.items():
         setattr(mentor, name, value)
     # ``updated_at`` is the profile's own edits; a new review is not one.
     MentorProfile.objects.filter(pk=mentor.pk).update(**fields)
+    _reviews_changed(mentor, old=old, new=fresh)
+
+
+def _reviews_changed(
+    mentor: MentorProfile, *, old: StoredRating | None = None, new: StoredRating | None = None
+) -> None:
+    """What caches show ``mentor``'s reviews goes stale on commit: their page
+    always; the directory only when the average or count on their card (and
+    so perhaps the order) changed, and they are listed. Other mentors' pages,
+    the picker and bookable times stay cached."""
+    card_changed = old is not None and (old.average, old.count) != (new.average, new.count)
+    mentor_changed(mentor.slug, directory=card_changed and mentor.is_accepting_bookings)
 
 
 def _locked_review(review: Review) -> Review:
@@ -266,7 +281,6 @@ def _submit(session, by, rating, feedback, now) -> Review:
     review.clean_fields(exclude=["session", "mentor", "mentee", "hidden_by"])
     review.save(force_insert=True)
     _store_aggregates(mentor)
-    profiles_changed()
     return review
 
 
@@ -294,7 +308,6 @@ def edit_review(
             locked.save(update_fields=["rating", "feedback", "updated_at"])
             _store_aggregates(mentor)
             locked.mentor = mentor
-            profiles_changed()
             return locked
     except OperationalError as error:
         raise ReviewRefused(TRY_AGAIN) from error
@@ -316,7 +329,6 @@ def hide_review(*, review: Review, by: User, reason: str = "") -> Review:
             locked.save(update_fields=["is_hidden", "hidden_at", "hidden_by", "updated_at"])
             _store_aggregates(mentor)
             _audit(locked, by, f"Hidden. Reason: {reason}" if reason else "Hidden.")
-            profiles_changed()
         ReviewReport.objects.filter(review=locked, status=ReviewReport.Status.OPEN).update(
             status=ReviewReport.Status.RESOLVED, resolved_at=now, resolved_by=by
         )
@@ -337,7 +349,6 @@ def restore_review(*, review: Review, by: User) -> Review:
             locked.save(update_fields=["is_hidden", "hidden_at", "hidden_by", "updated_at"])
             _store_aggregates(mentor)
             _audit(locked, by, "Restored.")
-            profiles_changed()
         locked.mentor = mentor
         return locked
 
@@ -364,7 +375,6 @@ def delete_review(*, review: Review, by: User) -> bool:
         locked.delete()
         # Only a visible review counted, but recomputing is always right.
         _store_aggregates(mentor)
-        profiles_changed()
         return True
 
 
@@ -391,7 +401,7 @@ def reply_to_review(*, review: Review, by: User, body: str) -> ReviewReply:
         elif reply.body != body:
             reply.body = body
             reply.save(update_fields=["body", "updated_at"])
-        profiles_changed()
+        _reviews_changed(locked.mentor)
         return reply
 
 
@@ -409,7 +419,7 @@ def delete_reply(*, reply: ReviewReply, by: User) -> None:
         if not _signed_in(by) or current.review.mentor.user_id != by.pk:
             raise ReviewRefused("Only the mentor can delete this reply.")
         current.delete()
-        profiles_changed()
+        _reviews_changed(current.review.mentor)
 
 
 def _already_reported(review: Review, user: User) -> bool:
@@ -498,5 +508,6 @@ def _repair(mentor_pks) -> list:
         MentorProfile.objects.bulk_update(
             [mentor for mentor, _old, _new in changed], list(nothing.as_fields())
         )
-        profiles_changed()
+        for mentor, old, new in changed:
+            _reviews_changed(mentor, old=old, new=new)
     return changed

@@ -20,7 +20,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from core.cache import profiles_version
+from core.cache import mentor_page_versions
 from core.redirects import safe_next
 from mentorship.models import MentorProfile
 from mentorship.selectors import mentor_for_page
@@ -155,10 +155,11 @@ def page_number(raw) -> int:
 def mentor_reviews_context(*, mentor: MentorProfile, page: int, on_reviews_page: bool) -> dict:
     """The summary and one page of ``mentor``'s visible reviews, newest first.
 
-    Both are lazy: the templates cache the part that shows them under the
-    profiles version (bumped by every review service), and only a missing
-    fragment runs the two queries. The paginator takes its count from the
-    summary (both count the visible reviews), which saves a third.
+    The summary reads the counts stored on the profile; the page is one walk
+    of the mentor's visible-reviews index (its count comes from the summary,
+    so no COUNT of the reviews). Lazy: the templates cache the part that
+    shows them under the mentor page's fragments version (bumped by every
+    review service for that mentor), and only a missing fragment queries.
     """
     summary = SimpleLazyObject(lambda: rating_summary(mentor))
 
@@ -185,14 +186,15 @@ def mentor_reviews_context(*, mentor: MentorProfile, page: int, on_reviews_page:
 def mentor_reviews(request, slug):
     """``/mentors/<slug>/reviews/?page=N``: all of a mentor's visible reviews,
     10 a page. Visible to whoever may see the mentor page (else 404)."""
-    mentor = mentor_for_page(slug=slug, viewer=request.user)
+    fragments_version = mentor_page_versions(slug).fragments
+    mentor = mentor_for_page(slug=slug, viewer=request.user, version=fragments_version)
     return render(
         request,
         "reviews/mentor_reviews.html",
         {
             "mentor": mentor,
             "is_owner": mentor.user_id == request.user.pk,
-            "profiles_version": profiles_version(),
+            "fragments_version": fragments_version,
             **mentor_reviews_context(
                 mentor=mentor, page=page_number(request.GET.get("page")), on_reviews_page=True
             ),

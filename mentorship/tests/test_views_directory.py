@@ -259,8 +259,8 @@ def test_pages_hold_20_mentors_and_cover_everyone_once(client, crowd):
 @pytest.mark.django_db
 def test_page_2_says_where_it_is_and_links_both_ways(client, crowd):
     text = client.get("/mentors/?sort=name&page=2").text
-    assert "45 mentors" in text
-    assert "page 2 of 3" in text
+    # No total (it would cost a count of every match): which mentors these are.
+    assert "Mentors 21–40 · page 2" in text
     # Page links keep the sort.
     assert 'href="?sort=name&amp;page=1"' in text
     assert 'href="?sort=name&amp;page=3"' in text
@@ -284,7 +284,7 @@ def test_bad_page_numbers_fall_back(client, crowd, page, expected_page):
     expected = listed(client.get(f"/mentors/?sort=name&page={expected_page}"))
     response = client.get("/mentors/", {"sort": "name", "page": page})
     assert listed(response) == expected
-    assert f"page {expected_page} of 3" in response.text
+    assert f"· page {expected_page}" in response.text
 
 
 @pytest.mark.django_db
@@ -475,8 +475,9 @@ def test_control_characters_in_the_search_never_error(client, community, charact
 
 # --- Query budgets -----------------------------------------------------------------------
 
-# Cold cache, anonymous: the count, the page's ids, those mentors with their
-# users, their tags (one prefetch), the filter's tag list. Signed in adds the
+# Cold cache, anonymous: the page's ids (no count), those mentors with their
+# users, their tags (one prefetch), the filter's tag list; a search in
+# relevance order reads the name matches' ids first. Signed in adds the
 # session, the user and the navbar's roles. With the fragments cached, only
 # those three remain. The same for 1 mentor as for 50: no query per card.
 DIRECTORY_QUERIES = {
@@ -485,7 +486,8 @@ DIRECTORY_QUERIES = {
     ("signed-in", "cold"): 8,
     ("signed-in", "warm"): 3,
 }
-# The htmx partial has no navbar (no roles query) and no tag list.
+# The htmx partial has no navbar (no roles query); it renders the filters
+# too (the whole page is cached as one value), so its count is the same.
 DIRECTORY_HTMX_QUERIES = {
     ("anonymous", "cold"): 4,
     ("anonymous", "warm"): 0,
@@ -498,7 +500,9 @@ def directory_urls(mentors) -> dict[str, str]:
     tag = mentors[0].expertise.order_by("slug").first().slug
     return {
         "plain": "/mentors/",
-        "deep page": "/mentors/?sort=name&page=3",
+        # The last page (page 1 of one mentor): a page past the end costs a
+        # count more (test_directory_queries.py).
+        "deep page": f"/mentors/?sort=name&page={-(-len(mentors) // 20)}",
         "newest": "/mentors/?sort=newest",
         "search and tag": f"/mentors/?q=mentor&tag={tag}",
     }

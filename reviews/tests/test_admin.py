@@ -15,7 +15,7 @@ from django.contrib.auth.models import Permission
 
 from accounts.tests.factories import UserFactory
 from conftest import messages_of, result_rows
-from core.cache import profiles_version
+from core.cache import mentor_page_versions
 from mentorship.models import MentorProfile
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from reviews.models import Review, ReviewReply, ReviewReport
@@ -25,6 +25,16 @@ from scheduling.models import Session
 from .factories import ReviewFactory, ReviewReplyFactory, ReviewReportFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def page_versions() -> list[str]:
+    """The cache versions of every mentor's page: a review service bumps its
+    mentor's (``core.cache.mentor_changed``), no longer every page's."""
+    return [
+        mentor_page_versions(slug).fragments
+        for slug in MentorProfile.objects.order_by("slug").values_list("slug", flat=True)
+    ]
+
 
 REVIEWS = "/admin/reviews/review/"
 REPORTS = "/admin/reviews/reviewreport/"
@@ -208,7 +218,7 @@ def test_hiding_goes_through_the_service(
     rude, kind = reviews["rude"], reviews["kind"]
     ada = rude.mentor
     assert stored_rating(ada) == (Decimal("3.00"), 2)
-    version = profiles_version()
+    version = page_versions()
 
     with django_capture_on_commit_callbacks(execute=True):
         response = act(staff_client, "hide_reviews", [rude])
@@ -217,7 +227,7 @@ def test_hiding_goes_through_the_service(
     rude.refresh_from_db()
     assert (rude.is_hidden, rude.hidden_by) == (True, staff)
     assert stored_rating(ada) == (Decimal("5.00"), 1)
-    assert profiles_version() != version
+    assert page_versions() != version
     # Its open reports are resolved.
     assert not ReviewReport.objects.filter(review=rude, status="open").exists()
     assert messages_of(response) == ["Hid 1 review; the mentors' ratings are updated."]
@@ -290,7 +300,7 @@ def test_a_superuser_deletes_a_review_from_its_page(
     assert text.count(f'Review report: <a href="{REPORTS}') == 2
     assert "Review replies: 1" in text  # the summary of what goes
     assert "permission to delete" not in text  # the reports do not stand in the way
-    version = profiles_version()
+    version = page_versions()
 
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(f"{REVIEWS}{rude.pk}/delete/", {"post": "yes"}, follow=True)
@@ -302,7 +312,7 @@ def test_a_superuser_deletes_a_review_from_its_page(
     assert not ReviewReport.objects.filter(review_id=rude.pk).exists()
     assert ReviewReport.objects.filter(review=reviews["kind"]).count() == 1  # another review's
     assert stored_rating(ada) == (Decimal("5.00"), 1)
-    assert profiles_version() != version
+    assert page_versions() != version
     # Django's history records who deleted what.
     entry = LogEntry.objects.get(object_id=str(rude.pk))
     assert (entry.action_flag, entry.user_id, entry.object_repr) == (DELETION, staff.pk, str(rude))

@@ -1,11 +1,12 @@
 """The stored ratings stay honest whatever happens (hypothesis, stateful).
 
-A random sequence of submits, edits, hides and restores (allowed or not: bad
-ratings, late edits, the wrong user) runs over a few sessions of one or two
-mentors. After every step each mentor's stored ``rating_avg``/``rating_count``
-must equal a fresh recomputation from the database *and* the mean of the
-visible ratings this test keeps itself, rounded here by separate code; and
-every step must have been allowed or refused exactly as the rules say.
+A random sequence of submits, edits, hides, restores and deletes (allowed or
+not: bad ratings, late edits, the wrong user) runs over a few sessions of one
+or two mentors. After every step each mentor's stored ``rating_avg``/
+``rating_count`` and per-star ``rating_<n>_count`` must equal a fresh
+recomputation from the database *and* the visible ratings this test keeps
+itself (the mean rounded here by separate code); and every step must have
+been allowed or refused exactly as the rules say.
 """
 
 from datetime import timedelta
@@ -33,6 +34,7 @@ from reviews.models import Review
 from reviews.selectors import rating_drift
 from reviews.services import (
     ReviewRefused,
+    delete_review,
     edit_review,
     hide_review,
     restore_review,
@@ -183,16 +185,33 @@ class ReviewsMachine(RuleBasedStateMachine):
             assert by_staff
             self.model[session.pk]["hidden"] = False
 
+    @rule(index=st.integers(0, MAX_SESSIONS - 1), by_staff=st.booleans())
+    def delete(self, index, by_staff):
+        session, _kind = self._pick(index)
+        review = self.reviews.get(session.pk)
+        if review is None:
+            return
+        try:
+            deleted = delete_review(
+                review=review, by=self.staff if by_staff else session.mentee.user
+            )
+        except ReviewRefused:
+            assert not by_staff
+        else:
+            assert by_staff and deleted
+            # The session may be reviewed again.
+            del self.reviews[session.pk], self.model[session.pk]
+
     @invariant()
     def database_agrees_with_the_model(self):
         if not self.sessions:
             return
-        stored = {
-            row["pk"]: (row["rating_avg"], row["rating_count"])
-            for row in MentorProfile.objects.filter(pk__in=[m.pk for m in self.mentors]).values(
-                "pk", "rating_avg", "rating_count"
-            )
-        }
+        star_fields = [f"rating_{stars}_count" for stars in range(1, 6)]
+        profiles = MentorProfile.objects.filter(pk__in=[m.pk for m in self.mentors]).values(
+            "pk", "rating_avg", "rating_count", *star_fields
+        )
+        stored = {row["pk"]: (row["rating_avg"], row["rating_count"]) for row in profiles}
+        stored_stars = {row["pk"]: [row[field] for field in star_fields] for row in profiles}
         # A fresh recomputation from the rows finds nothing to fix.
         assert rating_drift(mentors=self.mentors) == []
         for mentor in self.mentors:
@@ -204,6 +223,7 @@ class ReviewsMachine(RuleBasedStateMachine):
                 and not state["hidden"]
             ]
             assert stored[mentor.pk] == expected_average(visible), (mentor, visible)
+            assert stored_stars[mentor.pk] == [visible.count(stars) for stars in range(1, 6)]
         # Each review row is what the model says.
         rows = dict(
             Review.objects.filter(session__in=self.sessions).values_list("session_id", "rating")

@@ -103,3 +103,27 @@ def test_drift_check_is_one_query_for_any_number_of_mentors(mentors, django_asse
     MentorProfileFactory.create_batch(20)
     with django_assert_num_queries(1):
         rating_drift()
+
+
+def test_check_finds_and_repair_fixes_per_star_counts_alone(mentors):
+    """Ada's 4 and 4 stored as a 5 and a 3: the average and count agree, the
+    distribution the mentor page shows does not."""
+    ada = mentors["ada"]
+    recompute_ratings(mentors=[mentors["grace"], mentors["linus"]])
+    MentorProfile.objects.filter(pk=ada.pk).update(
+        rating_4_count=0, rating_5_count=1, rating_3_count=1
+    )
+    assert stored(ada) == (Decimal("4.00"), 2)
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 mentor"):
+        call_command("recompute_ratings", "--check", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "ada (Ada Lovelace): stored 4.00 from 2 review(s), visible reviews give 4.00 from 2"
+        " (1 to 5 stars: stored 0 0 1 0 1, visible 0 0 0 2 0)"
+    ]
+    assert "Fixed ada" in run()
+    stars = MentorProfile.objects.filter(pk=ada.pk).values_list(
+        "rating_1_count", "rating_2_count", "rating_3_count", "rating_4_count", "rating_5_count"
+    )
+    assert stars.get() == (0, 0, 0, 2, 0)
+    assert "up to date" in run("--check")

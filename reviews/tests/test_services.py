@@ -17,7 +17,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from core.cache import profiles_version
+from core.cache import mentor_page_versions
 from mentorship.models import MentorProfile
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from reviews import services
@@ -49,6 +49,15 @@ from .factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def page_versions() -> list[str]:
+    """The cache versions of every mentor's page: a review service bumps its
+    mentor's (``core.cache.mentor_changed``), no longer every page's."""
+    return [
+        mentor_page_versions(slug).fragments
+        for slug in MentorProfile.objects.order_by("slug").values_list("slug", flat=True)
+    ]
 
 
 def exactly(message: str) -> str:
@@ -92,7 +101,7 @@ def hours_ago(hours: float):
 
 
 def test_the_mentee_reviews_an_ended_session(session, mentee, django_capture_on_commit_callbacks):
-    version = profiles_version()
+    version = page_versions()
     with django_capture_on_commit_callbacks(execute=True):
         review = submit_review(session=session, by=mentee, rating=4, feedback="  Very helpful.  ")
 
@@ -107,7 +116,7 @@ def test_the_mentee_reviews_an_ended_session(session, mentee, django_capture_on_
     # The returned review's mentor carries the new aggregates.
     assert (review.mentor.rating_avg, review.mentor.rating_count) == (Decimal("4.00"), 1)
     # The cached mentor page and directory are stale from the commit on.
-    assert profiles_version() != version
+    assert page_versions() != version
 
 
 def test_feedback_is_optional(session, mentee):
@@ -306,7 +315,7 @@ def review(session, mentee):
 
 
 def test_the_author_edits_within_7_days(review, mentee, django_capture_on_commit_callbacks):
-    version = profiles_version()
+    version = page_versions()
     six_days_later = review.created_at + timedelta(days=6)
     with django_capture_on_commit_callbacks(execute=True):
         edited = edit_review(
@@ -319,7 +328,7 @@ def test_the_author_edits_within_7_days(review, mentee, django_capture_on_commit
     assert (edited.rating, edited.feedback) == (5, "Better than I thought.")
     assert review_row(review)["rating"] == 5
     assert stored_rating(review.mentor) == (Decimal("5.00"), 1)
-    assert profiles_version() != version
+    assert page_versions() != version
 
 
 def test_the_edit_window_closes_after_7_days(review, mentee):
@@ -417,12 +426,12 @@ def test_hiding_takes_the_rating_out_and_restoring_puts_it_back(
     ReviewFactory(session__mentor=mentor, rating=4)
     assert stored_rating(mentor) == (Decimal("3.33"), 3)
 
-    version = profiles_version()
+    version = page_versions()
     with django_capture_on_commit_callbacks(execute=True):
         hidden = hide_review(review=low, by=staff, reason="Abusive language.")
     assert (hidden.is_hidden, hidden.hidden_by, hidden.hidden_at is not None) == (True, staff, True)
     assert stored_rating(mentor) == (Decimal("4.50"), 2)
-    assert profiles_version() != version
+    assert page_versions() != version
     assert low.pk not in {review.pk for review in visible_reviews(mentor)}
 
     restored = restore_review(review=low, by=staff)
@@ -511,7 +520,7 @@ def test_staff_delete_a_review_with_its_reply_and_reports(
     ReviewFactory(session__mentor=mentor, rating=4)
     assert stored_rating(mentor) == (Decimal("3.33"), 3)
 
-    version = profiles_version()
+    version = page_versions()
     with django_capture_on_commit_callbacks(execute=True):
         assert delete_review(review=low, by=staff) is True
 
@@ -519,7 +528,7 @@ def test_staff_delete_a_review_with_its_reply_and_reports(
     assert not ReviewReply.objects.exists()
     assert list(ReviewReport.objects.all()) == [other_report]
     assert stored_rating(mentor) == (Decimal("4.50"), 2)
-    assert profiles_version() != version
+    assert page_versions() != version
     assert low.pk not in {review.pk for review in visible_reviews(mentor)}
     assert Session.objects.filter(pk=session.pk).exists()  # the session stays
     assert not LogEntry.objects.exists()  # the admin logs its own deletions
@@ -536,10 +545,10 @@ def test_deleting_a_hidden_review_leaves_the_rating_as_it_was(session, mentee, s
 
 def test_deleting_a_deleted_review_is_a_no_op(review, staff, django_capture_on_commit_callbacks):
     assert delete_review(review=review, by=staff) is True
-    version = profiles_version()
+    version = page_versions()
     with django_capture_on_commit_callbacks(execute=True):
         assert delete_review(review=review, by=staff) is False  # the stale object
-    assert profiles_version() == version
+    assert page_versions() == version
     assert stored_rating(review.mentor) == (Decimal("0.00"), 0)
 
 
@@ -636,11 +645,11 @@ def test_submitting_locks_the_mentor_row(session, mentee):
 def test_the_mentor_replies_once_and_may_change_the_reply(
     review, mentor, django_capture_on_commit_callbacks
 ):
-    version = profiles_version()
+    version = page_versions()
     with django_capture_on_commit_callbacks(execute=True):
         reply = reply_to_review(review=review, by=mentor, body="  Thanks for coming!  ")
     assert reply.body == "Thanks for coming!"
-    assert profiles_version() != version
+    assert page_versions() != version
     again = reply_to_review(review=review, by=mentor, body="Thanks, see you again.")
     assert again.pk == reply.pk
     assert list(ReviewReply.objects.values_list("body", flat=True)) == ["Thanks, see you again."]
