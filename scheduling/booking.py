@@ -333,10 +333,10 @@ def _release_lapsed_holds(mentor_pk, start, end, now) -> None:
 # at the requested time (no double booking of a person).
 BLOCKING = """(s.status IN ('upcoming', 'active')
     OR (s.status = 'pending' AND s.hold_expires_at > %(now)s))"""
-MINE_TAKEN = f"""s.mentee_id IN (
+MINE_TAKEN = f"""s.mentee_id = (
         SELECT p.id FROM mentorship_menteeprofile p WHERE p.user_id = %(user)s)
     AND s."end" > %(now)s AND {BLOCKING}"""  # noqa: S608
-MINE_GIVEN = f"""s.mentor_id IN (
+MINE_GIVEN = f"""s.mentor_id = (
         SELECT o.id FROM mentorship_mentorprofile o WHERE o.user_id = %(user)s)
     AND s.start < %(end)s AND s."end" > %(start)s AND {BLOCKING}"""  # noqa: S608
 LAPSED = """s.mentor_id = %(mentor)s AND s.status = 'pending' AND s.hold_expires_at <= %(now)s

@@ -522,7 +522,7 @@ SESSIONS_NEAR = """s.start < %(sessions_before)s AND s."end" > %(sessions_after)
 GIVEN = "s.mentor_id = %(mentor)s"
 # What the mentor booked as a mentee of someone else takes their time too.
 TAKEN = (
-    "s.mentee_id IN (SELECT p.id FROM mentorship_menteeprofile p WHERE p.user_id = %(mentor_user)s)"
+    "s.mentee_id = (SELECT p.id FROM mentorship_menteeprofile p WHERE p.user_id = %(mentor_user)s)"
 )
 
 

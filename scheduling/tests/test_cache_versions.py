@@ -18,6 +18,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -401,3 +402,54 @@ def test_a_booking_post_with_warm_caches_reads_no_mentor_or_types_again(
         else ["SAVEPOINT", "WITH", "INSERT", "INSERT", "RELEASE"]
     )
     assert Session.objects.filter(start=THURSDAY_10).exists()
+
+
+# --- The picker's cache round trips -------------------------------------------------------
+
+
+def test_a_cached_picker_page_is_one_cache_read_and_no_query(mentor, visitor, monkeypatch):
+    # The counters, the mentor with the types and the week's days are stored
+    # with the versions they were read under and fetched in one get_many.
+    pages = Pages(visitor, mentor)
+    pages.picker()  # warms the mentor, the types and the days
+    reads, depth = [], []
+
+    def counted(name, real):
+        def read(*args, **kwargs):
+            if not depth:  # the local-memory cache's get_many calls get
+                reads.append(name)
+            depth.append(name)
+            try:
+                return real(*args, **kwargs)
+            finally:
+                depth.pop()
+
+        return read
+
+    for name in ("get", "get_many"):
+        monkeypatch.setattr(cache, name, counted(name, getattr(cache, name)))
+
+    response, queries = pages.picker()
+
+    assert reads == ["get_many"]
+    assert len(queries) == 0
+    assert picker_has(response, THURSDAY_9_ISO)
+
+
+def test_a_booking_makes_the_cached_days_stale_but_not_the_mentor(
+    mentor, visitor, django_capture_on_commit_callbacks
+):
+    pages = Pages(visitor, mentor)
+    assert picker_has(pages.picker()[0], THURSDAY_9_ISO)
+    with django_capture_on_commit_callbacks(execute=True):
+        book_session(
+            mentee_user=UserFactory(),
+            mentor=mentor,
+            session_type=mentor.session_types.get(slug="intro-call"),
+            start=THURSDAY_9,
+        )
+    response, queries = pages.picker()
+    assert not picker_has(response, THURSDAY_9_ISO)  # the days computed again
+    # The engine's one read (availability, sessions, busy times), no mentor or types.
+    [read] = [query["sql"] for query in queries.captured_queries]
+    assert "scheduling_availability" in read and "mentorship_mentorprofile" not in read

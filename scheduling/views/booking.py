@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone as django_timezone
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -21,7 +23,7 @@ from accounts.forms import browser_time_format
 from accounts.services import AccountExists
 from accounts.validators import timezone_names
 from core import timeformat
-from core.cache import Versions, versions
+from core.cache import PROFILES_VERSION_KEY, TIMES_VERSION_KEY, Versions, versions
 from mentorship.models import MentorProfile
 
 from ..booking import TOPIC_MAX_LENGTH, BookingRefused, SlotTaken, book_session, limit_refusal
@@ -93,22 +95,51 @@ def next_available_slot(
     return None
 
 
+def _picker_mentor_key(slug: str) -> str:
+    return f"scheduling:picker-mentor:{slug}"
+
+
 def _listed_mentor_with_types(
-    slug: str, profiles_version: int
+    slug: str, profiles_version: int, cached=None
 ) -> tuple[MentorProfile, list[SessionType]]:
     """The listed mentor at ``slug`` and their offered session types, or 404.
 
     The picker is public, so this scope is the same for every visitor: it is
-    cached under the profiles version alone (session-type and profile changes
-    bump it; bookings do not, so a booking keeps it warm).
+    cached with the profiles version it was read under (session-type and
+    profile changes bump it; bookings do not, so a booking keeps it warm).
+    ``cached``: what the cache held at ``_picker_mentor_key`` (fetched with
+    the versions, in the same round trip).
     """
-    key = f"scheduling:picker-mentor:{profiles_version}:{slug}"
-    found = cache.get(key)
-    if found is None:
-        mentor = get_object_or_404(MentorProfile.objects.listed().select_related("user"), slug=slug)
-        found = (mentor, list(SessionType.objects.filter(mentor=mentor).active()))
-        cache.set(key, found, PICKER_CACHE_SECONDS * 10)
+    if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == profiles_version:
+        return cached[1]
+    mentor = get_object_or_404(MentorProfile.objects.listed().select_related("user"), slug=slug)
+    found = (mentor, list(SessionType.objects.filter(mentor=mentor).active()))
+    cache.set(_picker_mentor_key(slug), (profiles_version, found), PICKER_CACHE_SECONDS * 10)
     return found
+
+
+# The picker's query parameters (``PickerQuery.from_params``), in the key of
+# its cached days; a longer value is never a valid one (no caching).
+DAYS_KEY_PARAMS = ("tz", "type", "week")
+DAYS_KEY_VALUE_LENGTH = 64
+
+
+def _days_key(request, slug: str, params, now: datetime) -> str | None:
+    """The cache key of the picker's days for this request, from what the
+    days depend on besides the data (whose versions are stored with them):
+    the mentor, the minute, the reader's clock and zone, and the query as
+    given. None when they would not be cached (a time chosen) or a value is
+    too long to be a valid one."""
+    if params.get("start", "").strip():
+        return None
+    values = [params.get(name, "").strip() for name in DAYS_KEY_PARAMS]
+    if any(len(value) > DAYS_KEY_VALUE_LENGTH for value in values):
+        return None
+    query = urlencode(list(zip(DAYS_KEY_PARAMS, values, strict=True)))
+    return (
+        f"scheduling:picker-days:{slug}:{now:%Y%m%d%H%M}:{timeformat.active()}:"
+        f"{request.timezone_name}:{query}"
+    )
 
 
 def _book_url(mentor: MentorProfile) -> str:
@@ -262,11 +293,31 @@ def book(request, slug):
     two per 62-day chunk searched for the next free date when the week is
     empty), whatever the number of availability rules or slots.
     """
-    cache_versions = versions()  # both counters in one round trip
-    mentor, offered = _listed_mentor_with_types(slug, cache_versions.profiles)
+    # One cache round trip: both counters, the mentor and types, and (for a
+    # page of times) the cached days, each stored with the versions it was
+    # computed under and used only while they are current.
+    now = django_timezone.now().astimezone(UTC)
+    days_key = _days_key(request, slug, request.GET, now) if request.method != "POST" else None
+    keys = [PROFILES_VERSION_KEY, TIMES_VERSION_KEY, _picker_mentor_key(slug)]
+    found = cache.get_many([*keys, days_key] if days_key else keys)
+    if found.get(PROFILES_VERSION_KEY) is None or found.get(TIMES_VERSION_KEY) is None:
+        cache_versions, found = versions(), {}  # after a flush: start the counters
+    else:
+        cache_versions = Versions(found[PROFILES_VERSION_KEY], found[TIMES_VERSION_KEY])
+    mentor, offered = _listed_mentor_with_types(
+        slug, cache_versions.profiles, found.get(_picker_mentor_key(slug))
+    )
     if request.method == "POST":
         return _book_post(request, mentor, offered)
-    return render_picker(request, mentor, offered, request.GET, cache_versions=cache_versions)
+    return render_picker(
+        request,
+        mentor,
+        offered,
+        request.GET,
+        cache_versions=cache_versions,
+        now=now,
+        cached_days=(days_key, found.get(days_key)) if days_key else None,
+    )
 
 
 def parse_start(text: str) -> datetime | None:
@@ -445,6 +496,14 @@ def _guest_post(request, mentor, offered, session_type, start, topic):
     return redirect("scheduling:hold_sent", slug=mentor.slug)
 
 
+@lru_cache(maxsize=1)
+def zone_options() -> str:
+    """The time zone field's list of every zone, rendered once per process
+    (it was a template fragment in the cache: a round trip per page)."""
+    options = format_html_join("", '<option value="{}">', ((name,) for name in timezone_names()))
+    return format_html('<datalist id="picker-zones">{}</datalist>', options)
+
+
 def render_picker(
     request,
     mentor,
@@ -455,8 +514,14 @@ def render_picker(
     mode=None,
     cache_versions: Versions | None = None,
     state: PickerState | None = None,
+    now: datetime | None = None,
+    cached_days: tuple | None = None,
 ):
-    now = django_timezone.now().astimezone(UTC)
+    """The picker page (or, for htmx, its days). ``cached_days``: the key of
+    the days for this request (``_days_key``) and what the cache held there,
+    fetched by the caller with the versions; with ``now`` (the minute in that
+    key)."""
+    now = now or django_timezone.now().astimezone(UTC)
     query = PickerQuery.from_params(
         params,
         session_types=offered,
@@ -475,15 +540,16 @@ def render_picker(
         and not mode.is_reschedule
         and state.refused_start is None
     )
-    days_html, key = None, None
+    days_html, key, version = None, None, None
     if cacheable:
         version = (cache_versions or versions()).times_key
-        key = (
-            f"scheduling:picker:{mentor.pk}:{version}:{now:%Y%m%d%H%M}:{query.week_given}:"
-            f"{timeformat.active()}:"
-            f"{query.as_params()}"
-        )
-        days_html = cache.get(key)
+        if cached_days is not None:
+            key, stored = cached_days
+        else:
+            key = _days_key(request, mentor.slug, params, now)
+            stored = cache.get(key) if key else None
+        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == version:
+            days_html = stored[1]
     # Limits the signed-in mentee is at already: said before they pick.
     limit_notice = (
         limit_refusal(request.user, mentor, now)
@@ -501,9 +567,9 @@ def render_picker(
         days_context = _picker_context(request, mentor, query, now, mode, state)
         days_context["limit_notice"] = limit_notice
         days_html = render_to_string("scheduling/_picker_days.html", days_context, request)
-        if cacheable:
-            cache.set(key, days_html, PICKER_CACHE_SECONDS)
+        if cacheable and key:
+            cache.set(key, (version, days_html), PICKER_CACHE_SECONDS)
     if request.htmx and not request.htmx.history_restore_request:
         return HttpResponse(days_html, status=status)
-    context.update(days_html=days_html, session_types=offered, timezone_names=timezone_names)
+    context.update(days_html=days_html, session_types=offered, zone_options=zone_options())
     return render(request, "scheduling/picker.html", context, status=status)
