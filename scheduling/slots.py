@@ -556,18 +556,23 @@ def merged_schedule_sql(connection, *, ignoring=None, daily_cap: bool) -> str:
     sessions and busy times that take the mentor's time merged by the
     database into disjoint runs (``taken``: what ``merge`` would make of them;
     the engine widens them by the buffer and merges again, which gives the
-    same obstacles) and, with ``daily_cap``, the mentor's sessions counted per
+    same obstacles: a run is merged from intervals widened by the buffer and
+    comes back narrowed by it) and, with ``daily_cap``, the mentor's sessions counted per
     local date (``day``). A mentor with thousands of busy intervals in the
     range returns a row per run of them, not one per interval."""
     sql = dialect(connection)
     ignore = " AND s.id <> %(ignoring)s" if ignoring is not None else ""
     windows = sql.row("window", "w.start", 'w."end"', "w.kind", "w.timezone", "w.recurrence")
-    taken = sql.row("taken", "lower(r)", "upper(r)")
+    # Merged after widening by the buffer (intervals a buffer apart join),
+    # then narrowed back: the engine widens them again to the same runs.
+    widen = "make_interval(mins => %(buffer)s)"
+    taken = sql.row("taken", f"lower(r) + {widen}", f"upper(r) - {widen}")
     day = sql.row("day", None, None, "d.day", "d.sessions")
     near = f"{SESSIONS_NEAR}{ignore}"
     selects = [
         f"SELECT {windows} FROM scheduling_availability w WHERE w.mentor_id = %(mentor)s",  # noqa: S608
-        f"""SELECT {taken} FROM unnest((SELECT range_agg(tstzrange(x.start, x."end")) FROM (
+        f"""SELECT {taken} FROM unnest((SELECT range_agg(
+            tstzrange(x.start - {widen}, x."end" + {widen})) FROM (
             SELECT s.start, s."end" FROM scheduling_session s
                 WHERE {GIVEN} AND {near} AND {BLOCKING_NEAR}
             UNION ALL SELECT s.start, s."end" FROM scheduling_session s
@@ -714,7 +719,7 @@ def load_schedule(
     if merged:
         daily_cap = mentor.max_sessions_per_day is not None
         sql = merged_schedule_sql(connection, ignoring=ignoring, daily_cap=daily_cap)
-        params["zone"] = mentor.user.timezone
+        params.update(zone=mentor.user.timezone, buffer=mentor.buffer_minutes)
     else:
         sql = " UNION ALL ".join(schedule_sql(connection, ignoring=ignoring))
     with connection.cursor() as cursor:

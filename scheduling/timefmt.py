@@ -43,7 +43,9 @@ def utc_range(zone_name: str, first: date, last: date) -> tuple[datetime, dateti
 
 def utc_iso(moment: datetime) -> str:
     """``moment`` as an ISO 8601 UTC timestamp: ``2026-03-31T08:00:00Z``."""
-    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: a few times faster, and a month of slots is
+    # thousands of them (the slots JSON).
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def utc_offset_label(zone: ZoneInfo, day: date) -> str:

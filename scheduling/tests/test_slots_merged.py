@@ -103,3 +103,23 @@ def test_thousands_of_busy_intervals_come_back_as_a_row_per_run():
     assert schedule.busy == [(start, start + timedelta(minutes=5 * 600))]
     rows, _slots = slots(mentor, intro, start, start + timedelta(days=3), merged=False)
     assert len(rows.busy) == 600
+
+
+def test_intervals_less_than_two_buffers_apart_come_back_as_one_run():
+    # As the benchmark's busy mentors have them: 6 minutes busy, 8 free,
+    # with a 10-minute buffer no slot fits between them.
+    mentor = new_york_mentor(starting=NOW.date(), buffer_minutes=10)
+    intro = mentor.session_types.get(slug="intro-call")
+    start = ny(2026, 6, 2, 9)
+    BusyInterval.objects.bulk_create(
+        BusyInterval(
+            mentor=mentor,
+            start=start + timedelta(minutes=14 * index),
+            end=start + timedelta(minutes=14 * index + 6),
+        )
+        for index in range(300)
+    )
+    schedule, merged = slots(mentor, intro, start, start + timedelta(days=3), merged=True)
+    last_end = start + timedelta(minutes=14 * 299 + 6)
+    assert schedule.busy == [(start, last_end)]
+    assert merged == slots(mentor, intro, start, start + timedelta(days=3), merged=False)[1]
