@@ -60,7 +60,7 @@ class DirectoryQuery:
 
     @property
     def cache_key(self) -> str:
-        # Never truncated: {% cache %} hashes its vary-on values anyway.
+        # Never truncated: the view hashes it into the cache key.
         return f"{self.as_params()}|page={self.page}"
 
     def as_params(self, **overrides) -> str:
