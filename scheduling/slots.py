@@ -551,21 +551,30 @@ def schedule_sql(connection, *, ignoring=None) -> list[str]:
 BLOCKING_NEAR = "s.status IN ('upcoming', 'active', 'pending')"
 
 
+def merge_reach(rules: BookingRules) -> timedelta:
+    """How far each side to widen sessions and busy times before merging
+    them in the database: by the buffer, and by just under half a session,
+    so that two of them join when less than a session (buffers included)
+    lies between them. No slot fits in such a gap, so filling it changes no
+    slot; a gap of a whole session stays open."""
+    return rules.buffer + rules.duration / 2 - timedelta(microseconds=1)
+
+
 def merged_schedule_sql(connection, *, ignoring=None, daily_cap: bool) -> str:
     """PostgreSQL only: the schedule as ``schedule_sql`` reads it, with the
     sessions and busy times that take the mentor's time merged by the
     database into disjoint runs (``taken``: what ``merge`` would make of them;
     the engine widens them by the buffer and merges again, which gives the
-    same obstacles: a run is merged from intervals widened by the buffer and
-    comes back narrowed by it) and, with ``daily_cap``, the mentor's sessions counted per
+    same slots: a run is merged from intervals widened by ``merge_reach``
+    and comes back narrowed by it) and, with ``daily_cap``, the mentor's sessions counted per
     local date (``day``). A mentor with thousands of busy intervals in the
     range returns a row per run of them, not one per interval."""
     sql = dialect(connection)
     ignore = " AND s.id <> %(ignoring)s" if ignoring is not None else ""
     windows = sql.row("window", "w.start", 'w."end"', "w.kind", "w.timezone", "w.recurrence")
-    # Merged after widening by the buffer (intervals a buffer apart join),
-    # then narrowed back: the engine widens them again to the same runs.
-    widen = "make_interval(mins => %(buffer)s)"
+    # Merged after widening (``merge_reach``), then narrowed back: the
+    # engine widens them by the buffer and merges again.
+    widen = "%(widen)s"
     taken = sql.row("taken", f"lower(r) + {widen}", f"upper(r) - {widen}")
     day = sql.row("day", None, None, "d.day", "d.sessions")
     near = f"{SESSIONS_NEAR}{ignore}"
@@ -719,7 +728,9 @@ def load_schedule(
     if merged:
         daily_cap = mentor.max_sessions_per_day is not None
         sql = merged_schedule_sql(connection, ignoring=ignoring, daily_cap=daily_cap)
-        params.update(zone=mentor.user.timezone, buffer=mentor.buffer_minutes)
+        params.update(
+            zone=mentor.user.timezone, widen=merge_reach(booking_rules(mentor, session_type))
+        )
     else:
         sql = " UNION ALL ".join(schedule_sql(connection, ignoring=ignoring))
     with connection.cursor() as cursor:
