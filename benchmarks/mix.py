@@ -15,8 +15,9 @@ with mentors of their own, ``bench-mix-mentor-<n>``, and mentees
 out, journeys stop booking (counted as ``bookings_skipped``).
 
 The saturation run sends the same journeys without think time and without
-bookings (GETs only: they need no planned slot), at increasing numbers of
-users, until throughput stops growing.
+bookings (GETs only: they need no planned slot), with 1, 2, 4, 8… users,
+until two doublings in a row add less than 5 % throughput (and at least
+twice as many users as workers were tried).
 """
 
 import http.client
@@ -383,8 +384,8 @@ def run_mix(
             progress(f"mix: {users} users, think time mean {think:g}s, {seconds:g}s")
         result = run_users(HOST, port, data, users=users, seconds=seconds, think=think)
         if saturation:
-            count = 1
-            best = 0.0
+            count, best, flat = 1, 0.0, 0
+            min_users = 2 * workers
             while count <= max_users:
                 if progress:
                     progress(f"saturation: {count} users, no think time, {saturation_seconds:g}s")
@@ -406,10 +407,16 @@ def run_mix(
                         failed=level.failed(),
                     )
                 )
-                # Stop once doubling the users no longer adds 5 % throughput.
-                if level.requests_per_second < best * 1.05:
-                    break
+                # Stop once doubling the users twice in a row added less than
+                # 5 % throughput (a single dip may be noise), past
+                # ``min_users`` (the workers need a few users to be busy).
+                if level.requests_per_second >= best * 1.05:
+                    flat = 0
+                else:
+                    flat += 1
                 best = max(best, level.requests_per_second)
+                if flat >= 2 and count >= min_users:
+                    break
                 count *= 2
     booked = booked_in_database() - before
     made = result.statuses.get("booking", Counter())[302]
