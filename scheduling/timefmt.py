@@ -44,8 +44,8 @@ def utc_range(zone_name: str, first: date, last: date) -> tuple[datetime, dateti
 def utc_iso(moment: datetime) -> str:
     """``moment`` as an ISO 8601 UTC timestamp: ``2026-03-31T08:00:00Z``."""
     # isoformat, not strftime: a few times faster, and a month of slots is
-    # thousands of them (the slots JSON).
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    # thousands of them (the slots JSON). In UTC it ends in "+00:00".
+    return moment.astimezone(UTC).isoformat(timespec="seconds")[:-6] + "Z"
 
 
 def utc_offset_label(zone: ZoneInfo, day: date) -> str:
