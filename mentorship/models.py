@@ -57,9 +57,24 @@ class MentorProfileQuerySet(models.QuerySet):
         return self.filter(public)
 
     def for_cards(self):
-        """What a directory card shows, loaded in a constant number of queries."""
-        return self.select_related("user").prefetch_related(
-            models.Prefetch("expertise", queryset=ExpertiseTag.objects.order_by("name"))
+        """What a directory card shows (and only that: no biography, no
+        account details), loaded in two queries."""
+        return (
+            self.select_related("user")
+            .only(
+                "slug",
+                "headline",
+                "rating_avg",
+                "rating_count",
+                "user__name",
+                "user__email",
+                "user__avatar",
+            )
+            .prefetch_related(
+                models.Prefetch(
+                    "expertise", queryset=ExpertiseTag.objects.order_by("name").only("name")
+                )
+            )
         )
 
 

@@ -175,50 +175,52 @@ def _page_number(raw) -> int | None:
     return number if 1 <= number <= MAX_PAGE else None
 
 
-def _ids(mentors: QuerySet, start: int, stop: int) -> list:
-    return list(mentors[start:stop].values_list("pk", flat=True))
+def _cards(ids, order) -> list[MentorProfile]:
+    """The mentors at ``ids`` (a list, or a sliced query of ids: then one
+    statement, the ids as its subquery) as the cards show them, in ``order``."""
+    return list(MentorProfile.objects.for_cards().filter(pk__in=ids).order_by(*order))
 
 
-def _page_ids(query: DirectoryQuery, number: int) -> list:
-    """The ids at page ``number`` and one more (is there a next page?).
+def _page_mentors(query: DirectoryQuery, number: int) -> list[MentorProfile]:
+    """The mentors on page ``number`` and one more (is there a next page?).
 
-    Each is one walk of an index in the page's order that stops after the
-    page (no count, no sort of every match). A search without an explicit
-    sort lists the name matches first: the name matches, then the others.
+    The ids come from one walk of an index in the page's order that stops
+    after the page (no count, no sort of every match), in a subquery of the
+    statement that reads those mentors. A search without an explicit sort
+    lists the name matches first: their ids first, then the others'.
     """
     mentors = search_mentors(query)
+    order = SORTS[query.sort][1]
     start, stop = (number - 1) * PAGE_SIZE, number * PAGE_SIZE + 1
     if not query.q or query.sort_given:
-        return _ids(mentors, start, stop)
+        return _cards(mentors.values("pk")[start:stop], order)
     named = Q(user__in=_users_named(query.q))
-    first = _ids(mentors.filter(named), 0, stop)
-    if len(first) >= stop:
-        return first[start:stop]
-    # All the name matches are in ``first``: the others follow them.
-    rest = mentors.exclude(named)
-    return first[start:] + _ids(rest, max(0, start - len(first)), stop - len(first))
+    by_name = list(mentors.filter(named).values_list("pk", flat=True)[:stop])
+    ids = by_name[start:stop]
+    if len(by_name) < stop:
+        # All the name matches are in ``by_name``: the others follow them.
+        rest = mentors.exclude(named).values_list("pk", flat=True)
+        ids += rest[max(0, start - len(by_name)) : stop - len(by_name)]
+    by_id = {mentor.pk: mentor for mentor in _cards(ids, order)}
+    return [by_id[pk] for pk in ids]
 
 
 def directory_page(query: DirectoryQuery) -> DirectoryPage:
-    """One page of the directory, in three queries whatever the page number
-    and the number of mentors (four for a search in relevance order).
+    """One page of the directory, in two queries whatever the page number
+    and the number of mentors (the page's mentors, their tags), three for a
+    search in relevance order.
 
-    The page's ids come first, from a walk of the listed-mentors index that
-    stops after the page (also for page 500), then the 20 rows with their
-    users and tags. A bad page number gives page 1; one past the end (rare:
-    the links never point there) the last page, which costs a count.
+    A bad page number gives page 1; one past the end (rare: the links never
+    point there) the last page, which costs a count.
     """
     number = _page_number(query.page)
-    ids = _page_ids(query, number) if number else []
-    if not ids and number != 1:
+    mentors = _page_mentors(query, number) if number else []
+    if not mentors and number != 1:
         matches = search_mentors(query).count()
         number = max(1, -(-matches // PAGE_SIZE))
-        ids = _page_ids(query, number)
-    by_id = MentorProfile.objects.for_cards().in_bulk(ids[:PAGE_SIZE])
+        mentors = _page_mentors(query, number)
     return DirectoryPage(
-        number=number,
-        object_list=[by_id[pk] for pk in ids[:PAGE_SIZE]],
-        has_next=len(ids) > PAGE_SIZE,
+        number=number, object_list=mentors[:PAGE_SIZE], has_next=len(mentors) > PAGE_SIZE
     )
 
 

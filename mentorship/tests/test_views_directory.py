@@ -288,6 +288,33 @@ def test_bad_page_numbers_fall_back(client, crowd, page, expected_page):
 
 
 @pytest.mark.django_db
+def test_search_pages_list_name_matches_first_and_everyone_once(client):
+    """Relevance order: the mentors whose name matches, then the others that
+    match (each group by rating), over pages that never repeat or skip one."""
+    named = [
+        MentorProfileFactory(
+            slug=f"named-{number:02d}",
+            user=UserFactory(name=f"Pythonista {number:02d}"),
+            rating_avg=Decimal("1.00"),
+        )
+        for number in range(25)
+    ]
+    others = [
+        MentorProfileFactory(
+            slug=f"other-{number:02d}",
+            user=UserFactory(name=f"Mentor {number:02d}"),
+            headline="Pythonista at heart",
+            rating_avg=Decimal("5.00"),
+        )
+        for number in range(25)
+    ]
+    pages = [listed(client.get("/mentors/", {"q": "pythonista", "page": n})) for n in (1, 2, 3)]
+    assert [len(page) for page in pages] == [20, 20, 10]
+    seen = [slug for page in pages for slug in page]
+    assert seen == [mentor.slug for mentor in named + others]
+
+
+@pytest.mark.django_db
 def test_long_non_latin_search_pages_differ(client):
     """A search whose query string is long once URL-encoded (60 Cyrillic letters
     are 360 characters) still gets page 2 as page 2, not a cached page 1."""
