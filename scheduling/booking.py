@@ -46,6 +46,7 @@ from .slots import (
     db_uuid,
     db_uuid_text,
     dialect,
+    prepared_cursor,
     read_time,
     read_uuid,
     schedule_from_rows,
@@ -460,7 +461,7 @@ def lock_and_read_booking(
         start=db_time(connection, start),
         end=db_time(connection, end),
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(_lock_and_read_sql(connection.vendor, ignoring is not None), params)
         rows = cursor.fetchall()
     mentor_key, user_key = db_uuid_text(mentor.pk), db_uuid_text(user.pk)
@@ -621,7 +622,7 @@ def insert_booking(read: BookingRead, session: Session, notifications: list) -> 
     else:
         params.update({f"seen{index}": seen for index, seen in enumerate(read.seen)})
     sql = _insert_sql(connection.vendor, tuple(nulls), len(notifications), len(read.seen))
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         if postgres:
             ids = [row[0] for row in cursor.fetchall()]
