@@ -57,25 +57,34 @@ class MentorProfileQuerySet(models.QuerySet):
         return self.filter(public)
 
     def for_cards(self):
-        """What a directory card shows (and only that: no biography, no
-        account details), loaded in two queries."""
-        return (
-            self.select_related("user")
-            .only(
-                "slug",
-                "headline",
-                "rating_avg",
-                "rating_count",
-                "user__name",
-                "user__email",
-                "user__avatar",
-            )
-            .prefetch_related(
-                models.Prefetch(
-                    "expertise", queryset=ExpertiseTag.objects.order_by("name").only("name")
-                )
-            )
+        """What a directory card shows of the mentor and their user, and only
+        that (no biography, no account details); ``with_tag_names`` adds
+        their tags' names."""
+        return self.select_related("user").only(
+            "slug",
+            "headline",
+            "rating_avg",
+            "rating_count",
+            "user__name",
+            "user__email",
+            "user__avatar",
         )
+
+
+def with_tag_names(mentors: list["MentorProfile"]) -> list["MentorProfile"]:
+    """Set ``tag_names`` on each of ``mentors``: their tags' names, A to Z,
+    read in one query of names (cheaper than prefetching the tags)."""
+    names: dict = {mentor.pk: [] for mentor in mentors}
+    rows = (
+        MentorExpertise.objects.filter(mentor__in=list(names))
+        .order_by("tag__name")
+        .values_list("mentor_id", "tag__name")
+    )
+    for mentor_id, name in rows:
+        names[mentor_id].append(name)
+    for mentor in mentors:
+        mentor.tag_names = names[mentor.pk]
+    return mentors
 
 
 class ExpertiseTag(models.Model):

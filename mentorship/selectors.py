@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 
 from core.cache import FRAGMENT_SECONDS, mentor_page_versions
 
-from .models import ExpertiseTag, MentorExpertise, MentorProfile
+from .models import ExpertiseTag, MentorExpertise, MentorProfile, with_tag_names
 
 PAGE_SIZE = 20
 MAX_QUERY_LENGTH = 200
@@ -178,7 +178,8 @@ def _page_number(raw) -> int | None:
 def _cards(ids, order) -> list[MentorProfile]:
     """The mentors at ``ids`` (a list, or a sliced query of ids: then one
     statement, the ids as its subquery) as the cards show them, in ``order``."""
-    return list(MentorProfile.objects.for_cards().filter(pk__in=ids).order_by(*order))
+    mentors = list(MentorProfile.objects.for_cards().filter(pk__in=ids).order_by(*order))
+    return with_tag_names(mentors)
 
 
 def _page_mentors(query: DirectoryQuery, number: int) -> list[MentorProfile]:
