@@ -4,6 +4,7 @@ slots as from the rows one by one (``merged=False``, what SQLite and the
 explain panel read), from far fewer rows."""
 
 import random
+import re
 from datetime import timedelta
 
 import pytest
@@ -123,3 +124,43 @@ def test_intervals_less_than_two_buffers_apart_come_back_as_one_run():
     last_end = start + timedelta(minutes=14 * 299 + 6)
     assert schedule.busy == [(start, last_end)]
     assert merged == slots(mentor, intro, start, start + timedelta(days=3), merged=False)[1]
+
+
+def test_the_read_walks_the_mentors_indexes():
+    # The branches each have one owner condition, so each can walk an index
+    # on (mentor, start) instead of every session or busy time (the tables
+    # here are tiny: sequential scans are off so that the plan shows what
+    # the indexes allow).
+    from django.db import transaction
+
+    from scheduling.slots import merged_schedule_sql, schedule_params
+
+    mentor = new_york_mentor(starting=NOW.date())
+    start = ny(2026, 6, 2, 0)
+    params = schedule_params(
+        connection,
+        mentor_pk=mentor.pk,
+        mentor_user_pk=mentor.user_id,
+        start=start,
+        end=start + timedelta(days=7),
+        now=NOW,
+        reach=timedelta(hours=1),
+    )
+    params.update(zone="America/New_York", widen=timedelta(minutes=25))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + merged_schedule_sql(connection, daily_cap=True), params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan" not in plan, plan
+    # Every scan of the sessions and busy times is by an owner: the mentor's
+    # id or the mentor's own mentee profile (whichever index of those the
+    # planner picks for tables this small).
+    lines = plan.splitlines()
+    scans = [
+        index
+        for index, line in enumerate(lines)
+        if " on scheduling_session " in line or " on scheduling_busyinterval " in line
+    ]
+    assert len(scans) == 4, plan
+    for index in scans:
+        assert re.search(r"Index Cond: \(+(mentor_id|mentee_id) = ", lines[index + 1]), plan
