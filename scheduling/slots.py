@@ -211,6 +211,27 @@ def clock_reaches(local: datetime, zone: ZoneInfo) -> datetime:
     return before + timedelta(seconds=high)
 
 
+def occurrences_between(rules, lower: datetime, upper: datetime) -> list[datetime]:
+    """``rules.between(lower, upper, inc=True)``, from the occurrences of
+    the whole local days around them, which are remembered: walking a rule
+    costs far more than filtering a few starts, and the bookings and pages of
+    one day ask about the same days again and again."""
+    first_day = lower.replace(hour=0, minute=0, second=0, microsecond=0)
+    last_day = upper.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return [
+        moment
+        for moment in _day_occurrences(rules, first_day, last_day)
+        if lower <= moment <= upper
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _day_occurrences(rules, first_day: datetime, last_day: datetime) -> tuple[datetime, ...]:
+    # ``rules`` come from the caches of ``parse_recurrence`` and
+    # ``_restarted``: one object per rule and restart, hashed by identity.
+    return tuple(rules.between(first_day, last_day, inc=True))
+
+
 def expand(window: Window, range_start: datetime, range_end: datetime) -> list[Interval]:
     """The window's occurrences (UTC) that may touch [range_start, range_end)."""
     if not window.recurrence:
@@ -227,7 +248,7 @@ def expand(window: Window, range_start: datetime, range_end: datetime) -> list[I
         lower = range_start.astimezone(zone).replace(tzinfo=None) - length - timedelta(days=1)
         upper = range_end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
         rules = starting_near(parse_recurrence(window.recurrence, local_start), local_start, lower)
-        starts = rules.between(lower, upper, inc=True)
+        starts = occurrences_between(rules, lower, upper)
     else:
         starts = [local_start]
     occurrences = []

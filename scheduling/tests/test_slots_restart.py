@@ -104,3 +104,33 @@ def test_a_window_ten_years_old_expands_like_a_new_one():
         (datetime(2026, 10, 19, 7, tzinfo=UTC), datetime(2026, 10, 19, 15, tzinfo=UTC)),  # CEST
         (datetime(2026, 10, 26, 8, tzinfo=UTC), datetime(2026, 10, 26, 16, tzinfo=UTC)),  # CET
     ]
+
+
+@given(
+    rule=st.sampled_from(
+        [
+            "RRULE:FREQ=WEEKLY;BYDAY=MO,WE",
+            "RRULE:FREQ=DAILY;INTERVAL=3",
+            "RRULE:FREQ=MONTHLY;BYMONTHDAY=31",
+            "RRULE:FREQ=WEEKLY;COUNT=10",
+            "RRULE:FREQ=DAILY\nEXDATE:20260605T091500",
+        ]
+    ),
+    lower_minutes=st.integers(min_value=-60 * 24 * 20, max_value=60 * 24 * 400),
+    length_minutes=st.integers(min_value=0, max_value=60 * 24 * 10),
+)
+@settings(max_examples=200, deadline=None)
+def test_occurrences_between_are_the_rules_between(rule, lower_minutes, length_minutes):
+    # The remembered days give exactly what the rule gives between the bounds
+    # (both included), wherever the bounds fall within their days.
+    from scheduling.slots import occurrences_between
+
+    first = datetime(2026, 6, 1, 9, 15)  # noqa: DTZ001 - rules run on local wall-clock time
+    rules = parse_recurrence(rule, first)
+    lower = first + timedelta(minutes=lower_minutes)
+    upper = lower + timedelta(minutes=length_minutes)
+    assert occurrences_between(rules, lower, upper) == rules.between(lower, upper, inc=True)
+    # Bounds on an occurrence are included.
+    on = rules.after(lower, inc=True)
+    if on is not None:
+        assert on in occurrences_between(rules, on, on)
