@@ -1,17 +1,21 @@
 """Booking a session: the one way a ``Session`` row comes to exist.
 
-``book_session`` runs in one transaction: it locks the mentor's profile row
-(so bookings of one mentor queue up) in one query that also reads whether the
-session type is still offered and the mentee's email address confirmed,
-re-checks the requested start with the slot engine, refuses the mentee's own
-overlapping sessions (after locking the mentee's profile row, so one mentee
-racing two mentors books at most one) and creates the session with its
-meeting link. On SQLite the ``BEGIN IMMEDIATE`` write transaction serializes
-the same way; on PostgreSQL the exclusion constraint
-``session_no_overlap_per_mentor`` is the backstop. A conflict (a lost race:
-that constraint, a deadlock, SQLite busy) reaches the caller as
-``SlotTaken``, never a database error; any other integrity error is a bug
-and is not disguised as one.
+``book_session`` runs in one transaction of two statements
+(``lock_and_read_booking``, ``insert_booking``; see "The booking transaction
+in two statements" below): the first locks the mentee's profile row and the
+mentor's row (and the user's own mentor row: bookings of one mentor, and of
+one person, queue up) and reads everything the rules need; the rules are
+checked in Python (``_check_read``, the slot engine for the requested start
+included); the second inserts the session and its notifications, guarded
+against a session the first statement's snapshot could not see. On SQLite
+the ``BEGIN IMMEDIATE`` write transaction serializes the same way; on
+PostgreSQL the exclusion constraint ``session_no_overlap_per_mentor`` is the
+backstop. A conflict (a lost race: that constraint, a deadlock, SQLite busy)
+reaches the caller as ``SlotTaken``, never a database error; any other
+integrity error is a bug and is not disguised as one.
+
+Rescheduling still reads in several statements (``_reschedule``), taking the
+locks in the same order: the mentee's row, then the mentors' rows.
 """
 
 import copy
