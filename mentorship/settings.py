@@ -123,6 +123,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The scheduling SQL (slot engine, booking, /sessions/) runs through
+    # server-binding cursors (scheduling.slots.prepared_cursor): psycopg
+    # prepares a statement once a connection has run it this many times, and
+    # PostgreSQL stops planning it on every run. Django's own cursors bind on
+    # the client and never prepare. Behind a connection pooler in transaction
+    # mode, set DATABASE_PREPARE_THRESHOLD=off.
+    # Those statements have the same plan for every user (an index walk by
+    # the owner's id), so PostgreSQL is told to keep the generic plan instead
+    # of planning each run again for its parameters (which it otherwise does
+    # for these: a custom plan looks cheaper on paper, not in time).
+    threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["prepare_threshold"] = (
+        None if threshold.lower() in ("off", "none", "") else int(threshold)
+    )
+    generic = "-c plan_cache_mode=force_generic_plan"
+    options["options"] = f"{options.get('options', '')} {generic}".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

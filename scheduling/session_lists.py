@@ -2,12 +2,15 @@
 
 A user can have thousands of sessions (a busy mentor), so a list never loads
 them all: each page is read by keyset (``start`` and ``id`` past the last row
-shown, the *cursor*), one query per role the user has, each walking an index
-on (mentor or mentee, start) from the cursor and stopping after one page.
-Two queries per role, not one with ``mentor = … OR mentee = …``: PostgreSQL
-answers such an OR by reading every session of the user and sorting them,
-which is what made this page grow with the history. The two pages are
-merged here; a row past the page says whether there is more.
+shown, the *cursor*), in a branch per role the user has, each walking an
+index on (mentor or mentee, start) from the cursor and stopping after one
+page plus a row (which says whether there is more). A branch per role, not
+one ``mentor = … OR mentee = …``: PostgreSQL answers such an OR by reading
+every session of the user and sorting them, which is what made this page
+grow with the history. The branches of every list shown are one statement
+(``_pages_sql``), the same text for every user, that psycopg prepares: the
+page costs one round trip and, once a connection has run it a few times, no
+planning. The roles' rows are merged here.
 
 Which list a session is in reads the clock, like its status on every page
 (``Session.status_at``): a session whose end has passed is past even if the
@@ -19,12 +22,15 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from heapq import merge
-from itertools import islice
+from functools import lru_cache
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+
+from accounts.models import User
+from mentorship.models import MenteeProfile, MentorProfile
 
 from .models import SESSION_MAX_MINUTES, Session
+from .slots import compact, db_time, db_uuid, prepared_cursor
 
 # Rows of each list on the overview: what is coming first, a glimpse of the
 # history. "Show more" then brings MORE_SIZE rows at a time.
@@ -33,15 +39,10 @@ MORE_SIZE = 20
 LISTS = tuple(PAGE_SIZES)
 # Newest first, except what is still to come: soonest first.
 NEWEST_FIRST = {"upcoming": False, "past": True, "cancelled": True}
-RIDES_ALONG = {"upcoming": (), "past": ("review",), "cancelled": ("rescheduled_to",)}
-# What a row reads of a session (``Session.status_at`` included), and of what
-# rides along.
-ROW_FIELDS = ("mentor_id", "mentee_id", "title", "start", "end", "status", "hold_expires_at")
-RIDE_FIELDS = {
-    "upcoming": (),
-    "past": ("review__rating", "review__session_id"),
-    "cancelled": ("rescheduled_to__start", "rescheduled_to__rescheduled_from_id"),
-}
+# The reverse one-to-one caches a row fills: its review, the session its move made.
+REVIEW = Session._meta.get_field("review")
+MOVED = Session._meta.get_field("rescheduled_to")
+PROFILES = {"mentor": MentorProfile, "mentee": MenteeProfile}
 
 _CURSOR = re.compile(r"^(\d{8}T\d{6}\.\d{6})Z_([0-9a-f]{32})$")
 
@@ -84,73 +85,174 @@ class SessionPage:
         return self.next_cursor is not None
 
 
-def _in_list(sessions: QuerySet, name: str, now: datetime) -> QuerySet:
-    """``sessions`` narrowed to list ``name``, each filter also bounding the
-    index walk on ``start``."""
-    sessions = sessions.booked()
-    if name == "cancelled":
-        return sessions.filter(status=Session.Status.CANCELLED)
-    live = sessions.exclude(status=Session.Status.CANCELLED)
-    if name == "upcoming":
-        # Not over: the end is still to come. No session is longer than
-        # SESSION_MAX_MINUTES, so none that started earlier can be: that bound
-        # lets the index skip the history.
-        return live.exclude(status=Session.Status.NO_SHOW).filter(
-            end__gt=now, start__gt=now - timedelta(minutes=SESSION_MAX_MINUTES)
+# Each list's condition on a session ``s`` (statuses written into the SQL, so
+# that PostgreSQL matches the partial index of cancelled sessions), each also
+# bounding the index walk on ``start``. Holds (pending, expired) are never
+# listed: they are not sessions until confirmed.
+LIST_CONDITIONS = {
+    # Not over: the end is still to come. No session is longer than
+    # SESSION_MAX_MINUTES, so none that started earlier can be: that bound lets
+    # the index skip the history.
+    "upcoming": """s.status IN ('upcoming', 'active', 'completed')
+        AND s."end" > %(now)s AND s.start > %(since)s""",
+    # Over by the clock, or a no-show (marked only after the start).
+    "past": """s.status IN ('upcoming', 'active', 'completed', 'no_show')
+        AND (s."end" <= %(now)s OR s.status = 'no_show') AND s.start <= %(now)s""",
+    "cancelled": "s.status = 'cancelled'",
+}
+ROLES = (("mentor", "mentee"), ("mentee", "mentor"))
+NULLS = {
+    "postgresql": {"uuid": "NULL::uuid", "int": "NULL::smallint", "time": "NULL::timestamptz"},
+    "sqlite": {"uuid": "NULL", "int": "NULL", "time": "NULL"},
+}
+
+
+@lru_cache(maxsize=64)
+def _pages_sql(vendor: str, names: tuple, roles: tuple, after: bool, size: int | None) -> str:
+    """One statement for the pages of lists ``names`` of a user with the
+    profiles ``roles`` ("mentor", "mentee"): a branch per list and role, each
+    an index walk that stops after its page plus one row. The same text for
+    every user (ids, clock and cursor are parameters), so psycopg prepares it
+    and PostgreSQL plans it once per connection."""
+    review = Session._meta.get_field("review").related_model._meta.db_table
+    branches = []
+    for name in names:
+        newest_first = NEWEST_FIRST[name]
+        direction, compare = ("DESC", "<") if newest_first else ("ASC", ">")
+        keyset = (
+            f" AND (s.start {compare} %(after_start)s"
+            f" OR (s.start = %(after_start)s AND s.id {compare} %(after_id)s))"
+            if after
+            else ""
         )
-    # Past: over by the clock, or a no-show (marked only after the start).
-    return live.filter(Q(end__lte=now) | Q(status=Session.Status.NO_SHOW), start__lte=now)
+        limit = (size or PAGE_SIZES[name]) + 1
+        # Only past rows show a review, only cancelled ones a move: other
+        # branches join neither (planning costs by the join), and give typed
+        # NULLs so that the branches' columns agree.
+        null = NULLS[vendor]
+        if name == "past":
+            joined = f"LEFT JOIN {review} r ON r.session_id = s.id"
+            extra = f"r.id, r.rating, {null['uuid']}, {null['time']}"
+        elif name == "cancelled":
+            joined = "LEFT JOIN scheduling_session m ON m.rescheduled_from_id = s.id"
+            extra = f"{null['uuid']}, {null['int']}, m.id, m.start"
+        else:
+            joined = ""
+            extra = f"{null['uuid']}, {null['int']}, {null['uuid']}, {null['time']}"
+        for own, other in roles:
+            branches.append(
+                f"""SELECT * FROM (
+                    SELECT '{name}' AS list, '{own}' AS role, s.id, s.mentor_id, s.mentee_id,
+                        s.title, s.start, s."end", s.status, s.hold_expires_at,
+                        ou.id AS other_user_id, ou.name AS other_name, {extra}
+                    FROM scheduling_session s
+                    JOIN mentorship_{other}profile op ON op.id = s.{other}_id
+                    JOIN accounts_user ou ON ou.id = op.user_id {joined}
+                    WHERE s.{own}_id = %({own})s AND {LIST_CONDITIONS[name]}{keyset}
+                    ORDER BY s.start {direction}, s.id {direction}
+                    LIMIT {limit}) AS {name}_{own}"""  # noqa: S608 - constants only
+            )
+    return compact(" UNION ALL ".join(branches))
 
 
-def _after(cursor: Cursor, newest_first: bool) -> Q:
-    if newest_first:
-        return Q(start__lt=cursor.start) | Q(start=cursor.start, pk__lt=cursor.pk)
-    return Q(start__gt=cursor.start) | Q(start=cursor.start, pk__gt=cursor.pk)
+def _uuid(value):
+    """A UUID from the database (PostgreSQL gives one, SQLite its hex)."""
+    return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
-def session_page(
+def _time(value):
+    """An aware UTC datetime from the database (SQLite gives its text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _session(row, user) -> tuple[str, Session]:
+    """A row of ``_pages_sql`` as a ``Session`` with what a list row reads
+    already in place: both profiles with their user ids (the other person's
+    user with their name), the review (past sessions) and the session a move
+    made (cancelled ones) — so reading them costs no query."""
+    (name, own, pk, mentor_id, mentee_id, title, start, end, status, hold_expires_at,
+     other_user_id, other_name, review_id, rating, moved_id, moved_start) = row  # fmt: skip
+    session = Session(
+        id=_uuid(pk),
+        mentor_id=_uuid(mentor_id),
+        mentee_id=_uuid(mentee_id),
+        title=title,
+        start=_time(start),
+        end=_time(end),
+        status=status,
+        hold_expires_at=_time(hold_expires_at),
+    )
+    session._state.adding = False
+    # Only what a list row reads is filled in (any other field of these
+    # objects would read as its default, not from the database): the rows
+    # are for ``/sessions/``, nothing else.
+    other = "mentee" if own == "mentor" else "mentor"
+    setattr(session, own, PROFILES[own](id=getattr(session, f"{own}_id"), user_id=user.pk))
+    setattr(
+        session,
+        other,
+        PROFILES[other](
+            id=getattr(session, f"{other}_id"),
+            user=User(id=_uuid(other_user_id), name=other_name),
+        ),
+    )
+    review = None
+    if review_id is not None:
+        review = REVIEW.related_model(id=_uuid(review_id), session_id=session.pk, rating=rating)
+    REVIEW.set_cached_value(session, review)
+    moved = None
+    if moved_id is not None:
+        moved = Session(
+            id=_uuid(moved_id), start=_time(moved_start), rescheduled_from_id=session.pk
+        )
+    MOVED.set_cached_value(session, moved)
+    return name, session
+
+
+def session_pages(
     *,
-    name: str,
-    mentor_id: int | None,
-    mentee_id: int | None,
+    names: tuple[str, ...] = LISTS,
+    user,
+    mentor_id,
+    mentee_id,
     now: datetime,
     cursor: Cursor | None = None,
     size: int | None = None,
-) -> SessionPage:
-    """``size`` rows (the overview's number unless told) of list ``name``
-    after ``cursor`` (None: from the start), of the user whose mentor and
-    mentee profiles are ``mentor_id`` and ``mentee_id`` (either may be None):
-    one query per profile, however many sessions there are."""
+) -> dict[str, SessionPage]:
+    """A page of each list in ``names`` — ``size`` rows (the overview's
+    numbers unless told) after ``cursor`` (None: from the start) — of
+    ``user``, whose mentor and mentee profiles are ``mentor_id`` and
+    ``mentee_id`` (either may be None). One statement, however many sessions
+    there are and however many lists are asked for."""
+    ids = {"mentor": mentor_id, "mentee": mentee_id}
+    roles = tuple(role for role in ROLES if ids[role[0]] is not None)
+    pages = {name: [] for name in names}
+    if roles:
+        params = {
+            "now": db_time(connection, now),
+            "since": db_time(connection, now - timedelta(minutes=SESSION_MAX_MINUTES)),
+            **{own: db_uuid(connection, ids[own]) for own, _other in roles},
+        }
+        if cursor is not None:
+            params["after_start"] = db_time(connection, cursor.start)
+            params["after_id"] = db_uuid(connection, cursor.pk)
+        sql = _pages_sql(connection.vendor, names, roles, cursor is not None, size)
+        with prepared_cursor(connection) as db:
+            db.execute(sql, params)
+            for row in db.fetchall():
+                name, session = _session(row, user)
+                pages[name].append(session)
+    return {name: _page(name, rows, cursor, size) for name, rows in pages.items()}
+
+
+def _page(name: str, rows: list[Session], cursor, size) -> SessionPage:
+    """The rows of both roles merged in the list's order, cut to its page."""
     size = size or PAGE_SIZES[name]
-    newest_first = NEWEST_FIRST[name]
-    order = ("-start", "-id") if newest_first else ("start", "id")
-    base = _in_list(Session.objects.all(), name, now)
-    if cursor is not None:
-        base = base.filter(_after(cursor, newest_first))
-    # What a row shows rides along: the other person with their name, the
-    # user's own profile (its user id says which side they are on), past
-    # sessions' reviews (the review prompt), cancelled ones' moves ("Moved
-    # to"). No more joins than that: planning a query costs by its joins.
-    # Only the columns a row shows: building the SQL and the objects costs by
-    # the column. (A row reading another field would cost a query per row:
-    # the query-count tests would see it.)
-    base = base.select_related(*RIDES_ALONG[name])
-    fields = (*ROW_FIELDS, *RIDE_FIELDS[name])
-    pages = [
-        list(
-            base.filter(**{f"{own}_id": pk})
-            .select_related(own, f"{other}__user")
-            .only(*fields, f"{own}__user_id", f"{other}__user__name")
-            .order_by(*order)[: size + 1]
-        )
-        for own, other, pk in (("mentor", "mentee", mentor_id), ("mentee", "mentor", mentee_id))
-        if pk is not None
-    ]
-
-    def key(session: Session):
-        return (session.start, session.pk)
-
-    rows = list(islice(merge(*pages, key=key, reverse=newest_first), size + 1))
+    rows.sort(key=lambda session: (session.start, session.pk), reverse=NEWEST_FIRST[name])
     more = len(rows) > size
     rows = rows[:size]
     return SessionPage(

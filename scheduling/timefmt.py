@@ -18,19 +18,27 @@ def local_time(moment, pattern: str, *, with_zone: bool = True) -> str:
     """``moment`` in the current time zone, formatted with ``pattern`` and
     followed by the zone's abbreviation (“09:00 EST”)."""
     local = timezone.localtime(moment)
-    text = dateformat.format(local, clock_pattern(pattern))
+    if pattern == "H:i":  # the same text, without Django's general formatter
+        text = format_time_of_day(local.time())
+    else:
+        text = dateformat.format(local, clock_pattern(pattern))
     return f"{text} {local.tzname()}" if with_zone else text
 
 
-def session_day_and_times(start, end) -> tuple[str, str]:
-    """(“Monday 30 November 2026”, “09:00–09:30 EST”) in the current time zone.
+def session_times(start, end) -> str:
+    """“09:00–09:30 EST” in the current time zone.
 
     The zone's abbreviation follows the end; when a clock change falls inside
     the session the start names its own too (“01:30 EDT–01:30 EST”), or the
     range would read as an empty one."""
     crosses_change = timezone.localtime(start).utcoffset() != timezone.localtime(end).utcoffset()
-    times = f"{local_time(start, 'H:i', with_zone=crosses_change)}–{local_time(end, 'H:i')}"
-    return local_time(start, "l j F Y", with_zone=False), times
+    return f"{local_time(start, 'H:i', with_zone=crosses_change)}–{local_time(end, 'H:i')}"
+
+
+def session_day_and_times(start, end) -> tuple[str, str]:
+    """(“Monday 30 November 2026”, “09:00–09:30 EST”) in the current time zone
+    (``session_times``)."""
+    return local_time(start, "l j F Y", with_zone=False), session_times(start, end)
 
 
 def utc_range(zone_name: str, first: date, last: date) -> tuple[datetime, datetime]:

@@ -5,7 +5,7 @@ from django import template
 from django.utils import timezone
 
 from core.timeformat import clock_pattern, format_time_of_day
-from scheduling.timefmt import local_time, session_day_and_times
+from scheduling.timefmt import local_time, session_times
 from scheduling.timefmt import zone_label as readable_zone
 
 register = template.Library()
@@ -31,8 +31,7 @@ def zone_label(zone_name: str) -> str:
 @register.simple_tag
 def time_range(start, end, day_pattern: str = "l j F Y") -> str:
     """The day of ``start`` and the range's times, with the zone named."""
-    _day, times = session_day_and_times(start, end)
-    return f"{local_time(start, day_pattern, with_zone=False)}, {times}"
+    return f"{local_time(start, day_pattern, with_zone=False)}, {session_times(start, end)}"
 
 
 @register.filter

@@ -38,7 +38,7 @@ from ..lifecycle import mark_no_show
 from ..models import Session, SessionType
 from ..notifications.ics import session_calendar
 from ..rules import cancel_refusal, no_show_refusal, reschedule_refusal
-from ..session_lists import LISTS, MORE_SIZE, Cursor, SessionPage, session_page
+from ..session_lists import LISTS, MORE_SIZE, Cursor, SessionPage, session_pages
 from .booking import PickerMode, parse_start, render_picker
 
 DASHBOARD_DAYS = 7
@@ -86,8 +86,10 @@ def session_list(request):
     name = request.GET.get("list")
     if name in LISTS:
         cursor = Cursor.parse(request.GET.get("after", ""))
-        page = session_page(name=name, now=now, cursor=cursor, size=MORE_SIZE, **people)
-        only = _listed(page, user, now)
+        pages = session_pages(
+            names=(name,), user=user, now=now, cursor=cursor, size=MORE_SIZE, **people
+        )
+        only = _listed(pages[name], user, now)
         if request.htmx and cursor is not None:
             # The next rows and the next "more" button, in place of the button.
             return render(
@@ -96,7 +98,8 @@ def session_list(request):
                 {**only, "focus_first": True},
             )
         return render(request, "scheduling/session_list.html", {"only": only, "roles": roles})
-    lists = [_listed(session_page(name=name, now=now, **people), user, now) for name in LISTS]
+    pages = session_pages(user=user, now=now, **people)
+    lists = [_listed(page, user, now) for page in pages.values()]
     return render(request, "scheduling/session_list.html", {"lists": lists, "roles": roles})
 
 
