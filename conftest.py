@@ -542,3 +542,16 @@ def axe_violations(page, *, context=None) -> list[str]:
         f"{row['rule']} ({row['impact']}): {row['target']} — {' '.join(row['summary'].split())}"
         for row in results
     ]
+
+
+def served_database_url() -> str:
+    """The URL of the test database this process uses, for a subprocess
+    (gunicorn in the benchmarks' tests) to serve the same data."""
+    from django.db import connection
+
+    database = connection.settings_dict
+    credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
+    return (
+        f"postgres://{credentials}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
+        f"/{database['NAME']}"
+    )

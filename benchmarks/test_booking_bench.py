@@ -20,7 +20,7 @@ from benchmarks.contention import (
 from benchmarks.loadgen import PreparedRequest, race
 from benchmarks.measure import BenchmarkError
 from benchmarks.runner import _without_nan, parse_args
-from conftest import serving
+from conftest import served_database_url, serving
 from scheduling.models import Session
 
 
@@ -192,15 +192,6 @@ def test_booking_options():
         parse_args(["--contention-clients", "1"])
 
 
-def _test_database_url() -> str:
-    database = connection.settings_dict
-    credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
-    return (
-        f"postgres://{credentials}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
-        f"/{database['NAME']}"
-    )
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_contention_run_books_each_slot_once_through_gunicorn():
@@ -216,7 +207,7 @@ def test_contention_run_books_each_slot_once_through_gunicorn():
         workers=2,
         threads=2,
         settings_module="mentorship.settings_test",
-        env={"DATABASE_URL": _test_database_url()},
+        env={"DATABASE_URL": served_database_url()},
     )
 
     assert result.failures() == [], format_contention(result)

@@ -15,8 +15,7 @@ from benchmarks.measure import InProcessResult, Row
 from benchmarks.mix import MixData, Step, format_mix, run_mix, run_users
 from benchmarks.runner import _without_nan, configure_cache, parse_args, seed
 from benchmarks.targets import MET, NOT_MEASURED, NOT_MET, evaluate, format_targets
-from benchmarks.test_booking_bench import _test_database_url
-from conftest import serving
+from conftest import served_database_url, serving
 
 
 class _Site(BaseHTTPRequestHandler):
@@ -214,7 +213,7 @@ def _require_postgresql():
 def test_mix_and_gunicorn_memory_through_gunicorn():
     _require_postgresql()
     seed(mentors=3, migrate=False, progress=lambda message: None, fixtures="small")
-    env = {"DATABASE_URL": _test_database_url()}
+    env = {"DATABASE_URL": served_database_url()}
 
     figures = run_mix(
         users=2,
@@ -257,7 +256,7 @@ def test_celery_worker_memory_after_notification_tasks(redis_url):
         tasks=4,
         broker=redis_url,
         settings_module="mentorship.settings_test",
-        env={"DATABASE_URL": _test_database_url()},
+        env={"DATABASE_URL": served_database_url()},
         timeout=60,
     )
 
