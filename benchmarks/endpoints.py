@@ -101,6 +101,9 @@ ENDPOINTS: list[Endpoint] = [
     # named fixtures): page 1 of /sessions/ for users with 40 and 4 000
     # sessions, mentor pages with 30 and 30 000 reviews, the slots JSON of
     # mentors with 100, 1 000 and 4 000 busy intervals in the range asked for.
+    # The floor under any signed-in page: the bare view for a signed-in user
+    # (the Django session, the user and the navbar's roles, three queries).
+    Endpoint("bare template, signed in", BARE_PATH, user=SESSIONS_40),
     Endpoint("sessions (40)", "/sessions/", user=SESSIONS_40),
     Endpoint("sessions (4000)", "/sessions/", user=SESSIONS_4000),
     Endpoint("mentor page 30 reviews", "/mentors/bench-reviews-30/"),
