@@ -140,17 +140,21 @@ def _pages_sql(vendor: str, names: tuple, roles: tuple, after: bool, size: int |
             joined = ""
             extra = f"{null['uuid']}, {null['int']}, {null['uuid']}, {null['time']}"
         for own, other in roles:
+            # The page's rows first (an index walk that stops), then the
+            # joins for those rows only, whatever plan the walk gets.
             branches.append(
-                f"""SELECT * FROM (
-                    SELECT '{name}' AS list, '{own}' AS role, s.id, s.mentor_id, s.mentee_id,
+                f"""SELECT '{name}' AS list, '{own}' AS role, s.id, s.mentor_id, s.mentee_id,
                         s.title, s.start, s."end", s.status, s.hold_expires_at,
                         ou.id AS other_user_id, ou.name AS other_name, {extra}
-                    FROM scheduling_session s
+                    FROM (
+                        SELECT s.id, s.mentor_id, s.mentee_id, s.title, s.start, s."end",
+                            s.status, s.hold_expires_at
+                        FROM scheduling_session s
+                        WHERE s.{own}_id = %({own})s AND {LIST_CONDITIONS[name]}{keyset}
+                        ORDER BY s.start {direction}, s.id {direction}
+                        LIMIT {limit}) AS s
                     JOIN mentorship_{other}profile op ON op.id = s.{other}_id
-                    JOIN accounts_user ou ON ou.id = op.user_id {joined}
-                    WHERE s.{own}_id = %({own})s AND {LIST_CONDITIONS[name]}{keyset}
-                    ORDER BY s.start {direction}, s.id {direction}
-                    LIMIT {limit}) AS {name}_{own}"""  # noqa: S608 - constants only
+                    JOIN accounts_user ou ON ou.id = op.user_id {joined}"""  # noqa: S608
             )
     return compact(" UNION ALL ".join(branches))
 
@@ -169,6 +173,14 @@ def _time(value):
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def _loaded(model, **values):
+    """A ``model`` instance as if loaded from the database with only
+    ``values`` (attribute names): its other fields are deferred, so reading
+    one would query, never silently give a default."""
+    fields = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(connection.alias, fields, [values[name] for name in fields])
+
+
 def _session(row, user) -> tuple[str, Session]:
     """A row of ``_pages_sql`` as a ``Session`` with what a list row reads
     already in place: both profiles with their user ids (the other person's
@@ -176,7 +188,8 @@ def _session(row, user) -> tuple[str, Session]:
     made (cancelled ones) — so reading them costs no query."""
     (name, own, pk, mentor_id, mentee_id, title, start, end, status, hold_expires_at,
      other_user_id, other_name, review_id, rating, moved_id, moved_start) = row  # fmt: skip
-    session = Session(
+    session = _loaded(
+        Session,
         id=_uuid(pk),
         mentor_id=_uuid(mentor_id),
         mentee_id=_uuid(mentee_id),
@@ -186,28 +199,26 @@ def _session(row, user) -> tuple[str, Session]:
         status=status,
         hold_expires_at=_time(hold_expires_at),
     )
-    session._state.adding = False
-    # Only what a list row reads is filled in (any other field of these
-    # objects would read as its default, not from the database): the rows
-    # are for ``/sessions/``, nothing else.
     other = "mentee" if own == "mentor" else "mentor"
-    setattr(session, own, PROFILES[own](id=getattr(session, f"{own}_id"), user_id=user.pk))
-    setattr(
-        session,
-        other,
-        PROFILES[other](
-            id=getattr(session, f"{other}_id"),
-            user=User(id=_uuid(other_user_id), name=other_name),
-        ),
+    own_profile = _loaded(PROFILES[own], id=getattr(session, f"{own}_id"), user_id=user.pk)
+    own_profile.user = user
+    other_user_id = _uuid(other_user_id)
+    other_profile = _loaded(
+        PROFILES[other], id=getattr(session, f"{other}_id"), user_id=other_user_id
     )
+    other_profile.user = _loaded(User, id=other_user_id, name=other_name)
+    setattr(session, own, own_profile)
+    setattr(session, other, other_profile)
     review = None
     if review_id is not None:
-        review = REVIEW.related_model(id=_uuid(review_id), session_id=session.pk, rating=rating)
+        review = _loaded(
+            REVIEW.related_model, id=_uuid(review_id), session_id=session.pk, rating=rating
+        )
     REVIEW.set_cached_value(session, review)
     moved = None
     if moved_id is not None:
-        moved = Session(
-            id=_uuid(moved_id), start=_time(moved_start), rescheduled_from_id=session.pk
+        moved = _loaded(
+            Session, id=_uuid(moved_id), start=_time(moved_start), rescheduled_from_id=session.pk
         )
     MOVED.set_cached_value(session, moved)
     return name, session
