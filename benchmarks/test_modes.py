@@ -180,7 +180,7 @@ def test_scale_run_measures_the_directory_again(bench_urls):
     from benchmarks.measure import run_in_process
     from mentorship.models import MentorProfile
 
-    seed(mentors=3, migrate=False, progress=lambda message: None, fixtures="none")
+    seed(mentors=3, migrate=False, demo=False, progress=lambda message: None, fixtures="none")
     rows = run_in_process(
         [e for e in ENDPOINTS if e.name.startswith("directory")], requests=2, warmup=1
     )
