@@ -555,3 +555,34 @@ def served_database_url() -> str:
         f"postgres://{credentials}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
         f"/{database['NAME']}"
     )
+
+
+def discouraged_plan(sql: str) -> dict:
+    """PostgreSQL's plan of ``sql`` (``EXPLAIN (FORMAT JSON)``, its root
+    node) with sequential scans and sorts discouraged, not forbidden: on a
+    test's small tables the planner may rightly prefer reading a whole table,
+    but a Sort node still appears if no index gives the order."""
+    import json
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        document = cursor.fetchone()[0]
+        cursor.execute("RESET enable_seqscan")
+        cursor.execute("RESET enable_sort")
+    if isinstance(document, str):
+        document = json.loads(document)
+    return document[0]["Plan"]
+
+
+def plan_nodes(node: dict) -> list[dict]:
+    """A plan node (of ``EXPLAIN (FORMAT JSON)``) and every node below it."""
+    found, stack = [], [node]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(node.get("Plans", []))
+    return found

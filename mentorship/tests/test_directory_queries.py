@@ -14,7 +14,6 @@ no index answers the filter: their absence proves that one does. (On the
 benchmark database, 10,000 mentors, the planner chooses these plans itself.)
 """
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -25,6 +24,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from conftest import discouraged_plan, plan_nodes
 from mentorship import selectors
 from mentorship.models import MentorProfile
 
@@ -97,30 +97,6 @@ def on_postgresql() -> None:
         pytest.skip("plans are PostgreSQL's; this run is on SQLite")
 
 
-def plan(sql: str) -> dict:
-    """``sql``'s plan tree, with sequential scans and sorts discouraged."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
-        document = cursor.fetchone()[0]
-        cursor.execute("RESET enable_seqscan")
-        cursor.execute("RESET enable_sort")
-    if isinstance(document, str):
-        document = json.loads(document)
-    return document[0]["Plan"]
-
-
-def nodes_under(node: dict) -> list[dict]:
-    """``node`` and every node below it."""
-    found, stack = [], [node]
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        stack.extend(node.get("Plans", []))
-    return found
-
-
 def path_to(root: dict, wanted) -> list[dict]:
     """The nodes from ``root`` down to the first node ``wanted(node)`` holds for."""
     if wanted(root):
@@ -174,9 +150,9 @@ def walks_the_listed_index(sql: str, index: str) -> None:
     join between them (the inactive accounts are a SubPlan, read once from
     their partial index), no count; the page's rows are then read by key."""
     assert "COUNT(" not in sql
-    root = plan(sql)
+    root = discouraged_plan(sql)
     path = path_to(root, lambda node: node.get("Index Name") == index)
-    assert path, nodes_under(root)
+    assert path, plan_nodes(root)
     walk = path[-1]
     assert walk["Node Type"] in ("Index Only Scan", "Index Scan"), walk
     limits = [position for position, node in enumerate(path) if node["Node Type"] == "Limit"]
@@ -184,13 +160,13 @@ def walks_the_listed_index(sql: str, index: str) -> None:
     between = path[limits[-1] :]
     types = [node["Node Type"] for node in between]
     assert "Sort" not in types and "Incremental Sort" not in types, types
-    below_limit = nodes_under(between[0])
+    below_limit = plan_nodes(between[0])
     users = [node for node in below_limit if node.get("Relation Name") == "accounts_user"]
     assert all(node.get("Parent Relationship") == "SubPlan" for node in users), users
-    assert all(node["Node Type"] != "Seq Scan" for node in nodes_under(root)), root
+    assert all(node["Node Type"] != "Seq Scan" for node in plan_nodes(root)), root
     others = [
         node
-        for node in nodes_under(root)
+        for node in plan_nodes(root)
         if node.get("Relation Name") == "mentorship_mentorprofile" and node is not walk
     ]
     assert all(node.get("Index Name") == "mentorship_mentorprofile_pkey" for node in others)
@@ -212,8 +188,8 @@ def test_a_directory_page_walks_the_listed_index_without_sorting(many_mentors, s
 @pytest.mark.postgres
 def test_a_deep_page_is_the_same_plan_as_page_1(many_mentors):
     on_postgresql()
-    first = nodes_under(plan(page_statement("page=1")))
-    deep = nodes_under(plan(page_statement("page=30")))
+    first = plan_nodes(discouraged_plan(page_statement("page=1")))
+    deep = plan_nodes(discouraged_plan(page_statement("page=30")))
     assert [node["Node Type"] for node in first] == [node["Node Type"] for node in deep]
 
 
@@ -228,7 +204,7 @@ def test_search_walks_the_rating_index_and_finds_names_by_their_trigram_index(ma
     names_first, others = queries.captured_queries[0]["sql"], queries.captured_queries[1]["sql"]
     walks_the_listed_index(others, "mentor_listed_by_rating")
     for statement in (names_first, others):
-        nodes = nodes_under(plan(statement))
+        nodes = plan_nodes(discouraged_plan(statement))
         assert any(node.get("Index Name") == "user_name_upper_trigram" for node in nodes), nodes
         users = [node for node in nodes if node.get("Relation Name") == "accounts_user"]
         assert all(node["Node Type"] != "Seq Scan" for node in users), users

@@ -12,13 +12,12 @@ gives the order. (On the benchmark database, with 30,000 reviews of one
 mentor, the planner chooses this plan itself.)
 """
 
-import json
-
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from conftest import discouraged_plan, plan_nodes
 from mentorship.tests.factories import MentorProfileFactory
 from reviews.selectors import visible_reviews
 from reviews.views import PAGE_SIZE, mentor_reviews_context
@@ -26,24 +25,6 @@ from reviews.views import PAGE_SIZE, mentor_reviews_context
 from .factories import ReviewFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def plan_nodes(sql: str) -> list[dict]:
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
-        document = cursor.fetchone()[0]
-        cursor.execute("RESET enable_seqscan")
-        cursor.execute("RESET enable_sort")
-    if isinstance(document, str):
-        document = json.loads(document)
-    nodes, stack = [], [document[0]["Plan"]]
-    while stack:
-        node = stack.pop()
-        nodes.append(node)
-        stack.extend(node.get("Plans", []))
-    return nodes
 
 
 @pytest.fixture
@@ -77,7 +58,7 @@ def test_a_page_of_reviews_walks_the_visible_reviews_index(reviewed, offset):
         pytest.skip("plans are PostgreSQL's; this run is on SQLite")
     with CaptureQueriesContext(connection) as queries:
         list(visible_reviews(reviewed)[offset : offset + PAGE_SIZE])
-    nodes = plan_nodes(queries.captured_queries[0]["sql"])
+    nodes = plan_nodes(discouraged_plan(queries.captured_queries[0]["sql"]))
     types = [node["Node Type"] for node in nodes]
     assert "Sort" not in types and "Incremental Sort" not in types, types
     reviews = [node for node in nodes if node.get("Relation Name") == "reviews_review"]

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
+from conftest import plan_nodes
 from mentorship.tests.factories import MenteeProfileFactory, MentorProfileFactory
 from scheduling.models import Session
 from scheduling.session_lists import MORE_SIZE, PAGE_SIZES, Cursor
@@ -253,13 +254,6 @@ def test_someone_without_profiles_reads_no_sessions(client, django_assert_max_nu
 
 
 # --- PostgreSQL: each page is an index walk that stops ----------------------------------------
-
-
-def plan_nodes(plan: dict) -> list[dict]:
-    nodes = [plan]
-    for child in plan.get("Plans", []):
-        nodes += plan_nodes(child)
-    return nodes
 
 
 def test_each_list_query_walks_an_index_without_sorting_the_history(client, person):
